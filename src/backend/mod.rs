@@ -1,0 +1,51 @@
+//! The credential-backend seam: who checks a user ID and password, and what a user is.
+//!
+//! Owns the [`CredentialBackend`] trait, the [`Principal`] it yields and the [`AuthError`]
+//! kinds the web layer maps to pages (each its own message and status). Implementations:
+//! [`file`] (a users file, for demos and tests). A backend never logs a password.
+
+pub mod file;
+
+use secrecy::SecretString;
+use thiserror::Error;
+
+/// An authenticated user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user ID as the backend spells it.
+    pub user_id: String,
+    /// The business email: the NameID Genesys Cloud matches users by.
+    pub email: String,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum AuthError {
+    /// Wrong user ID or password; says nothing about which.
+    #[error("bad credentials")]
+    BadCredentials,
+    /// The user exists and the password is right, but there is no business email.
+    #[error("the user has no business email")]
+    NoEmail,
+    /// Locked, disabled, password expired, no licence…: the detail goes to the log only.
+    #[error("account problem: {0}")]
+    AccountProblem(String),
+    /// The backend could not be asked.
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait::async_trait]
+pub trait CredentialBackend: Send + Sync {
+    /// Checks the credentials; `lang` is the language of the form (a BCP 47 tag), which a
+    /// backend may pass on so that its own messages match.
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &SecretString,
+        lang: &str,
+    ) -> Result<Principal, AuthError>;
+
+    /// A short name for logs.
+    fn kind(&self) -> &'static str;
+}

@@ -1,0 +1,455 @@
+//! The TOML configuration: its shape, its defaults, and its validation.
+//!
+//! Owns turning a file into a [`Config`] whose every relative path is resolved against the
+//! file's folder, and refusing a bad file with a message that names the file and the key.
+//! It does not open certificates, users files or SP metadata: the modules that own those do.
+
+use serde::{Deserialize, Deserializer};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {file}: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("configuration file {file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("configuration file {file}: key `{key}`: {message}")]
+    Invalid {
+        file: String,
+        key: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub idp: IdpConfig,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub saml: SamlConfig,
+    #[serde(default)]
+    pub backend: BackendConfig,
+    #[serde(default)]
+    pub service_providers: Vec<SpConfig>,
+    #[serde(default)]
+    pub demo: DemoConfig,
+    #[serde(default)]
+    pub i18n: I18nConfig,
+    /// The file this configuration came from ("(built-in)" for demo mode); used in messages.
+    #[serde(skip)]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub public_base_url: Option<String>,
+    /// Peers whose `ININ-REMAP-BASE-URL` and `X-Forwarded-For` headers are believed.
+    #[serde(default = "default_trusted_proxies")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            tls_cert: None,
+            tls_key: None,
+            public_base_url: None,
+            trusted_proxies: default_trusted_proxies(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8043".into()
+}
+
+fn default_trusted_proxies() -> Vec<String> {
+    vec!["127.0.0.0/8".into(), "::1/128".into()]
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdpConfig {
+    /// The Issuer of every Response; `auto` = `https://<host of the public base>`.
+    #[serde(default = "default_entity_id")]
+    pub entity_id: String,
+    pub organization_name: Option<String>,
+    #[serde(default = "default_certs_dir")]
+    pub certs_dir: PathBuf,
+    /// How long an assertion may be used after it is issued.
+    #[serde(default = "default_assertion_lifetime", deserialize_with = "duration")]
+    pub assertion_lifetime: Duration,
+}
+
+impl Default for IdpConfig {
+    fn default() -> Self {
+        IdpConfig {
+            entity_id: default_entity_id(),
+            organization_name: None,
+            certs_dir: default_certs_dir(),
+            assertion_lifetime: default_assertion_lifetime(),
+        }
+    }
+}
+
+fn default_entity_id() -> String {
+    "auto".into()
+}
+fn default_certs_dir() -> PathBuf {
+    PathBuf::from("certs")
+}
+fn default_assertion_lifetime() -> Duration {
+    Duration::from_secs(300)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Base64 of 32 random bytes; seals the login state. Both instances of a pair share it.
+    pub secret: Option<String>,
+    /// A file holding the same base64 value (kept out of the main file).
+    pub secret_file: Option<PathBuf>,
+    /// How long a shown credential form stays usable.
+    #[serde(default = "default_login_timeout", deserialize_with = "duration")]
+    pub login_timeout: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            secret: None,
+            secret_file: None,
+            login_timeout: default_login_timeout(),
+        }
+    }
+}
+
+fn default_login_timeout() -> Duration {
+    Duration::from_secs(600)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlConfig {
+    /// How far an AuthnRequest's IssueInstant may be from our clock, either way.
+    #[serde(default = "default_clock_skew", deserialize_with = "duration")]
+    pub clock_skew: Duration,
+}
+
+impl Default for SamlConfig {
+    fn default() -> Self {
+        SamlConfig {
+            clock_skew: default_clock_skew(),
+        }
+    }
+}
+
+fn default_clock_skew() -> Duration {
+    Duration::from_secs(300)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BackendConfig {
+    File { users_file: PathBuf },
+}
+
+impl Default for BackendConfig {
+    fn default() -> Self {
+        BackendConfig::File {
+            users_file: PathBuf::from("users.toml"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SignMode {
+    #[default]
+    Assertion,
+    Response,
+    Both,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SpConfig {
+    pub entity_id: Option<String>,
+    #[serde(default)]
+    pub acs_urls: Vec<String>,
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub sign: SignMode,
+    pub metadata_file: Option<PathBuf>,
+    pub genesys_region: Option<String>,
+    /// Value of the `ServiceName` attribute (Genesys Cloud: where to land after login).
+    pub service_name: Option<String>,
+    /// A short name shown on the form ("continue to …"); defaults to the entity ID.
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Serve the built-in demo SP at /demo (for `selftest` against a real deployment).
+    #[serde(default)]
+    pub sp: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct I18nConfig {
+    #[serde(default = "default_language")]
+    pub default_language: String,
+}
+
+impl Default for I18nConfig {
+    fn default() -> Self {
+        I18nConfig {
+            default_language: default_language(),
+        }
+    }
+}
+
+fn default_language() -> String {
+    "en-US".into()
+}
+
+/// Durations are written as whole seconds (`300`) or with a unit (`"30s"`, `"5m"`, `"8h"`).
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Secs(u64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Secs(s) => Ok(Duration::from_secs(s)),
+        Raw::Text(t) => parse_duration(&t).map_err(serde::de::Error::custom),
+    }
+}
+
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 30s, 5m or 8h"))?;
+    let mult = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("`{text}` has an unknown unit (use s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(mult)))
+}
+
+impl Config {
+    /// Reads, parses, resolves and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::from_toml(&text, &file, base)
+    }
+
+    /// Parses a configuration from text; relative paths are taken from `base`.
+    pub fn from_toml(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.to_string(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        cfg.source = file.to_string();
+        cfg.resolve_paths(base);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = self.server.tls_cert.as_mut() {
+            fix(p)
+        }
+        if let Some(p) = self.server.tls_key.as_mut() {
+            fix(p)
+        }
+        fix(&mut self.idp.certs_dir);
+        if let Some(p) = self.session.secret_file.as_mut() {
+            fix(p)
+        }
+        match &mut self.backend {
+            BackendConfig::File { users_file } => fix(users_file),
+        }
+        for sp in &mut self.service_providers {
+            if let Some(p) = sp.metadata_file.as_mut() {
+                fix(p)
+            }
+        }
+    }
+
+    pub fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.source.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(self.invalid(
+                "server.listen",
+                format!(
+                    "`{}` is not an address such as 0.0.0.0:8043",
+                    self.server.listen
+                ),
+            ));
+        }
+        match (&self.server.tls_cert, &self.server.tls_key) {
+            (Some(_), None) => {
+                return Err(self.invalid("server.tls_key", "is required when tls_cert is set"))
+            }
+            (None, Some(_)) => {
+                return Err(self.invalid("server.tls_cert", "is required when tls_key is set"))
+            }
+            _ => {}
+        }
+        if let Some(u) = &self.server.public_base_url {
+            crate::web::remap::parse_base(u)
+                .map_err(|m| self.invalid("server.public_base_url", m))?;
+        }
+        for (i, cidr) in self.server.trusted_proxies.iter().enumerate() {
+            crate::web::remap::Cidr::parse(cidr)
+                .map_err(|m| self.invalid(&format!("server.trusted_proxies[{i}]"), m))?;
+        }
+        if self.idp.entity_id.trim().is_empty() {
+            return Err(self.invalid("idp.entity_id", "must not be empty (or use \"auto\")"));
+        }
+        if self.session.secret.is_some() && self.session.secret_file.is_some() {
+            return Err(self.invalid(
+                "session.secret",
+                "set either secret or secret_file, not both",
+            ));
+        }
+        if self.session.secret.is_none() && self.session.secret_file.is_none() {
+            return Err(self.invalid(
+                "session.secret",
+                "is required: base64 of 32 random bytes (e.g. `openssl rand -base64 32`), the same on both servers of a pair",
+            ));
+        }
+        if let Some(s) = &self.session.secret {
+            crate::session::decode_secret(s).map_err(|m| self.invalid("session.secret", m))?;
+        }
+        if self.saml.clock_skew.as_secs() == 0 {
+            return Err(self.invalid("saml.clock_skew", "must be more than 0 seconds"));
+        }
+        if !crate::i18n::is_supported(&self.i18n.default_language) {
+            return Err(self.invalid(
+                "i18n.default_language",
+                format!(
+                    "`{}` is not one of the supported languages ({})",
+                    self.i18n.default_language,
+                    crate::i18n::supported_tags().join(", ")
+                ),
+            ));
+        }
+        for (i, sp) in self.service_providers.iter().enumerate() {
+            let key = |k: &str| format!("service_providers[{i}].{k}");
+            if sp.entity_id.is_none() && sp.metadata_file.is_none() && sp.genesys_region.is_none() {
+                return Err(self.invalid(
+                    &key("entity_id"),
+                    "is required (or give metadata_file or genesys_region)",
+                ));
+            }
+            for (j, acs) in sp.acs_urls.iter().enumerate() {
+                let parsed = url::Url::parse(acs);
+                if !matches!(parsed, Ok(ref u) if u.scheme() == "https" || u.scheme() == "http") {
+                    return Err(self.invalid(
+                        &key(&format!("acs_urls[{j}]")),
+                        format!("`{acs}` is not an absolute http(s) URL"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, "test.toml", Path::new("/etc/idp"))
+    }
+
+    const SECRET: &str = "[session]\nsecret = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n";
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let c = parse(SECRET).unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:8043");
+        assert_eq!(c.idp.certs_dir, Path::new("/etc/idp/certs"));
+        assert_eq!(c.session.login_timeout, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn unknown_key_names_the_key_and_file() {
+        let e = parse(&format!("{SECRET}[idp]\nentity_idd = \"x\"\n")).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("test.toml") && m.contains("entity_idd"), "{m}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = parse(&format!("{SECRET}[server]\nlisten = \"nope\"\n")).unwrap_err();
+        assert!(e.to_string().contains("server.listen"), "{e}");
+        let e = parse("[session]\nsecret = \"c2hvcnQ=\"\n").unwrap_err();
+        assert!(e.to_string().contains("session.secret"), "{e}");
+        let e = parse("").unwrap_err();
+        assert!(e.to_string().contains("session.secret"), "{e}");
+        let e = parse(&format!(
+            "{SECRET}[[service_providers]]\nentity_id = \"x\"\nacs_urls = [\"ftp://x\"]\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("service_providers[0].acs_urls[0]"),
+            "{e}"
+        );
+        let e = parse(&format!("{SECRET}[saml]\nclock_skew = \"5 parsecs\"\n")).unwrap_err();
+        assert!(e.to_string().contains("clock_skew"), "{e}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("8h").unwrap(), Duration::from_secs(28800));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("3 weeks").is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! pureconnect-idp: a SAML 2.0 identity provider that lets PureConnect (CIC) users sign in to
+//! Genesys Cloud with their PureConnect user ID and password.
+//!
+//! This file builds the application from a [`Config`] and serves it; nothing else. The map of
+//! the modules is in DESIGN.md (shared with the team) and README.md.
+
+pub mod backend;
+pub mod config;
+pub mod demo;
+pub mod i18n;
+pub mod keys;
+pub mod saml;
+pub mod selftest;
+pub mod session;
+pub mod sp;
+pub mod web;
+
+use crate::backend::CredentialBackend;
+use crate::config::{BackendConfig, Config};
+use axum_server::tls_rustls::RustlsConfig;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use web::AppState;
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] keys::KeyError),
+    #[error("credential backend: {0}")]
+    Backend(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// How to build the application beyond what the configuration says.
+#[derive(Default)]
+pub struct Options {
+    /// Use this backend instead of the configured one (demo mode, tests).
+    pub backend: Option<Arc<dyn CredentialBackend>>,
+    /// Serve the demo SP even when `demo.sp` is off.
+    pub demo_sp: bool,
+    /// Serve plain HTTP even when TLS files are configured.
+    pub force_http: bool,
+}
+
+/// Everything `serve` needs: the shared state and, when TLS is on, the rustls configuration.
+pub struct App {
+    pub state: Arc<AppState>,
+    pub tls: Option<RustlsConfig>,
+}
+
+fn session_secret(cfg: &Config) -> Result<[u8; 32], StartError> {
+    let text = match (&cfg.session.secret, &cfg.session.secret_file) {
+        (Some(s), _) => s.clone(),
+        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| {
+            cfg.invalid(
+                "session.secret_file",
+                format!("cannot read {}: {e}", p.display()),
+            )
+        })?,
+        (None, None) => return Err(cfg.invalid("session.secret", "is required").into()),
+    };
+    let key = if cfg.session.secret.is_some() {
+        "session.secret"
+    } else {
+        "session.secret_file"
+    };
+    Ok(session::decode_secret(&text).map_err(|m| cfg.invalid(key, m))?)
+}
+
+/// Builds the application: keys, backend, SP registry, sealing key, TLS.
+pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let secret = session_secret(&cfg)?;
+    let keys = keys::KeyStore::load(&cfg.idp.certs_dir, None)?;
+    let active = keys.active();
+    let days = active.seconds_left() / 86400;
+    if days < 30 {
+        tracing::warn!(certificate = %active.name, "the active signing certificate expires in {days} days");
+    }
+    let demo_sp = opts.demo_sp || cfg.demo.sp;
+    let sps = sp::Registry::from_config(&cfg, demo_sp)?;
+    let backend: Arc<dyn CredentialBackend> = match opts.backend {
+        Some(b) => b,
+        None => match &cfg.backend {
+            BackendConfig::File { users_file } => {
+                let b =
+                    backend::file::FileBackend::load(users_file).map_err(StartError::Backend)?;
+                tracing::info!(
+                    "users file {} holds {} users",
+                    users_file.display(),
+                    b.len()
+                );
+                Arc::new(b)
+            }
+        },
+    };
+    let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key, opts.force_http) {
+        (Some(c), Some(k), false) => Some(
+            RustlsConfig::from_pem_file(c, k)
+                .await
+                .map_err(|e| StartError::Tls(format!("{} / {}: {e}", c.display(), k.display())))?,
+        ),
+        _ => None,
+    };
+    let trusted_proxies = cfg
+        .server
+        .trusted_proxies
+        .iter()
+        .filter_map(|c| web::remap::Cidr::parse(c).ok())
+        .collect();
+    let public_base_url = cfg
+        .server
+        .public_base_url
+        .as_deref()
+        .and_then(|u| web::remap::parse_base(u).ok());
+    let default_lang = i18n::Lang::from_tag(&cfg.i18n.default_language).unwrap_or_default();
+    let state = AppState {
+        keys,
+        sps,
+        backend,
+        sealer: session::Sealer::new(secret),
+        trusted_proxies,
+        public_base_url,
+        tls: tls.is_some(),
+        default_lang,
+        demo_sp,
+        config: cfg,
+    };
+    Ok(App {
+        state: Arc::new(state),
+        tls,
+    })
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then lets requests in
+/// flight finish (for at most 10 seconds).
+pub async fn serve(
+    app: App,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        h.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let service =
+        web::router(app.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match app.tls {
+        Some(tls) => {
+            axum_server::from_tcp_rustls(listener, tls)
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+        None => {
+            axum_server::from_tcp(listener)
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+    }
+}

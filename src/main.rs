@@ -1,0 +1,229 @@
+//! The `pureconnect-idp` command line: parses arguments and calls the library. Nothing else.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use pureconnect_idp::{config::Config, demo, selftest::SelfTest, Options};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "pureconnect-idp",
+    version,
+    about = "SAML identity provider for PureConnect users signing in to Genesys Cloud"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the identity provider.
+    Serve {
+        /// The configuration file.
+        #[arg(long, short, required_unless_present = "demo")]
+        config: Option<PathBuf>,
+        /// Demo mode: generated certificates, demo users and the demo SP; no configuration needed.
+        #[arg(long)]
+        demo: bool,
+        /// Where demo mode keeps what it generates.
+        #[arg(long, default_value = "demo-state")]
+        state_dir: PathBuf,
+        /// Listen on this address instead of the configured one.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Plain HTTP (behind a proxy that terminates TLS), even if TLS files are configured.
+        #[arg(long)]
+        http: bool,
+    },
+    /// Manage the users file.
+    Users {
+        #[command(subcommand)]
+        cmd: UsersCmd,
+    },
+    /// Log in through a running IdP's demo SP and check the signed answer.
+    Selftest {
+        /// The IdP's public base URL (e.g. https://sso.example.com/PureConnect).
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "agent1")]
+        user: String,
+        #[arg(
+            long,
+            default_value = "agent1",
+            env = "SELFTEST_PASSWORD",
+            hide_env_values = true
+        )]
+        password: String,
+        /// The email the NameID must be (default: any email address).
+        #[arg(long)]
+        expect_email: Option<String>,
+        /// Accept a TLS certificate that does not verify (the demo's self-signed one).
+        #[arg(long)]
+        insecure: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCmd {
+    /// Read a password (from the terminal, or one line of standard input) and print its argon2id hash.
+    Hash,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn serve(
+    config: Option<PathBuf>,
+    demo_mode: bool,
+    state_dir: PathBuf,
+    listen: Option<String>,
+    http: bool,
+) -> Result<()> {
+    let mut opts = Options {
+        force_http: http,
+        ..Default::default()
+    };
+    let mut cfg = if demo_mode {
+        let cfg = demo::prepare(&state_dir, listen.as_deref().unwrap_or("127.0.0.1:8043"))
+            .map_err(anyhow::Error::msg)
+            .context("preparing demo mode")?;
+        opts.backend = Some(Arc::new(demo::users().map_err(anyhow::Error::msg)?));
+        opts.demo_sp = true;
+        cfg
+    } else {
+        let path = config.context("--config is required without --demo")?;
+        Config::load(&path)?
+    };
+    if let Some(l) = listen {
+        cfg.server.listen = l;
+    }
+    let addr: std::net::SocketAddr = cfg
+        .server
+        .listen
+        .parse()
+        .with_context(|| format!("`{}` is not a listen address", cfg.server.listen))?;
+    let app = pureconnect_idp::build(cfg, opts).await?;
+    let scheme = if app.tls.is_some() { "https" } else { "http" };
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!("listening on {scheme}://{local}");
+    if demo_mode {
+        let host = if local.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            local.ip().to_string()
+        };
+        let url = format!("{scheme}://{host}:{}", local.port());
+        println!("\npureconnect-idp demo (NOT for production):");
+        println!("  open   {url}/demo   (the certificate is self-signed: accept it once)");
+        println!("  users  (demo only)");
+        for (id, pw, email, _) in demo::DEMO_USERS {
+            println!(
+                "         {id} / {pw}   -> {}",
+                email.unwrap_or("(no business email)")
+            );
+        }
+        println!("  metadata {url}/ICNotifierIDP/metadata\n");
+    }
+    pureconnect_idp::serve(app, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+fn hash_password() -> Result<()> {
+    let password = if std::io::stdin().is_terminal() {
+        let a = rpassword::prompt_password("Password: ")?;
+        let b = rpassword::prompt_password("Again: ")?;
+        if a != b {
+            bail!("the two passwords differ");
+        }
+        a
+    } else {
+        let mut s = String::new();
+        std::io::stdin().take(4096).read_to_string(&mut s)?;
+        s.lines().next().unwrap_or("").to_string()
+    };
+    if password.is_empty() {
+        bail!("the password is empty");
+    }
+    let hash =
+        pureconnect_idp::backend::file::hash_password(&password).map_err(anyhow::Error::msg)?;
+    println!("{hash}");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Serve {
+            config,
+            demo,
+            state_dir,
+            listen,
+            http,
+        } => {
+            init_logging();
+            serve(config, demo, state_dir, listen, http).await
+        }
+        Cmd::Users {
+            cmd: UsersCmd::Hash,
+        } => hash_password(),
+        Cmd::Selftest {
+            url,
+            user,
+            password,
+            expect_email,
+            insecure,
+        } => {
+            let t = SelfTest {
+                url,
+                user,
+                password,
+                expect_email,
+                insecure,
+            };
+            match t.run().await {
+                Ok(lines) => {
+                    for l in lines {
+                        println!("{l}");
+                    }
+                    println!("selftest passed");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("FAIL {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Parsing and protocol-level validation of an `<samlp:AuthnRequest>`.
+//!
+//! Owns reading the request with samael and the checks that need no configuration beyond
+//! times and our own URL: SAML version, IssueInstant within the allowed skew, Destination,
+//! response binding. Whether the Issuer and its ACS are allowed is `sp::Registry`'s job.
+
+use chrono::{DateTime, Utc};
+use std::str::FromStr;
+use thiserror::Error;
+
+const POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+const MAX_ID_LEN: usize = 256;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum RequestError {
+    #[error("the XML has a document type declaration, which SAML does not allow")]
+    Doctype,
+    #[error("the XML is not a valid AuthnRequest: {0}")]
+    Malformed(String),
+    #[error("the AuthnRequest has no Issuer")]
+    NoIssuer,
+    #[error("the AuthnRequest ID is missing or too long")]
+    BadId,
+    #[error("the AuthnRequest is SAML version {0}; only 2.0 is supported")]
+    Version(String),
+    #[error("the AuthnRequest was issued at {0}, outside the allowed clock skew")]
+    Stale(String),
+    #[error("the AuthnRequest is addressed to {0}, not to this identity provider")]
+    Destination(String),
+    #[error("the AuthnRequest asks for a response by {0}; only HTTP-POST is supported")]
+    Binding(String),
+}
+
+/// The parts of an AuthnRequest the identity provider acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthnRequest {
+    pub id: String,
+    pub issuer: String,
+    pub issue_instant: DateTime<Utc>,
+    pub destination: Option<String>,
+    pub acs_url: Option<String>,
+    pub acs_index: Option<usize>,
+    pub force_authn: bool,
+    pub is_passive: bool,
+}
+
+pub fn parse(xml: &str) -> Result<AuthnRequest, RequestError> {
+    // SAML messages must not carry a DTD; refusing it up front rules out entity expansion
+    // and external entities whatever the parser below would do with them.
+    if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
+        return Err(RequestError::Doctype);
+    }
+    let r = samael::schema::AuthnRequest::from_str(xml)
+        .map_err(|e| RequestError::Malformed(short(&e.to_string())))?;
+    if r.id.is_empty() || r.id.len() > MAX_ID_LEN {
+        return Err(RequestError::BadId);
+    }
+    if r.version != "2.0" {
+        return Err(RequestError::Version(short(&r.version)));
+    }
+    let issuer = r
+        .issuer
+        .and_then(|i| i.value)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .ok_or(RequestError::NoIssuer)?;
+    if let Some(b) = &r.protocol_binding {
+        if b != POST_BINDING {
+            return Err(RequestError::Binding(short(b)));
+        }
+    }
+    Ok(AuthnRequest {
+        id: r.id,
+        issuer,
+        issue_instant: r.issue_instant,
+        destination: r.destination.filter(|d| !d.is_empty()),
+        acs_url: r.assertion_consumer_service_url.filter(|u| !u.is_empty()),
+        acs_index: r.assertion_consumer_service_index,
+        force_authn: r.force_authn.unwrap_or(false),
+        is_passive: r.is_passive.unwrap_or(false),
+    })
+}
+
+fn short(s: &str) -> String {
+    let mut t: String = s.chars().take(200).collect();
+    if t.len() < s.len() {
+        t.push('…');
+    }
+    t
+}
+
+impl AuthnRequest {
+    /// Checks the request's time against ours and, when it names one, its Destination against
+    /// our SSO URL (as the public base gives it).
+    pub fn check(
+        &self,
+        now: DateTime<Utc>,
+        skew: std::time::Duration,
+        our_sso_url: &str,
+    ) -> Result<(), RequestError> {
+        let skew = chrono::Duration::from_std(skew).unwrap_or(chrono::Duration::minutes(5));
+        if self.issue_instant < now - skew || self.issue_instant > now + skew {
+            return Err(RequestError::Stale(self.issue_instant.to_rfc3339()));
+        }
+        if let Some(d) = &self.destination {
+            if !same_endpoint(d, our_sso_url) {
+                return Err(RequestError::Destination(short(d)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Destination matches when scheme, host, port and path agree; the query (`loginType=saml`)
+/// is compared leniently since SPs differ in whether they keep it.
+fn same_endpoint(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(x), Ok(y)) => {
+            x.scheme() == y.scheme()
+                && x.host_str().map(str::to_ascii_lowercase)
+                    == y.host_str().map(str::to_ascii_lowercase)
+                && x.port_or_known_default() == y.port_or_known_default()
+                && x.path().trim_end_matches('/') == y.path().trim_end_matches('/')
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(extra: &str, instant: &str) -> String {
+        format!(
+            r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_abc" Version="2.0" IssueInstant="{instant}" {extra}><saml:Issuer>urn:sp</saml:Issuer></samlp:AuthnRequest>"#
+        )
+    }
+
+    #[test]
+    fn parses_and_checks() {
+        let now = Utc::now();
+        let xml = req(
+            r#"Destination="https://sso.example.com/PureConnect/ICNotifierIDP/login?loginType=saml" AssertionConsumerServiceURL="https://sp/acs" ForceAuthn="true""#,
+            &crate::saml::xml::instant(now),
+        );
+        let r = parse(&xml).unwrap();
+        assert_eq!(r.issuer, "urn:sp");
+        assert_eq!(r.acs_url.as_deref(), Some("https://sp/acs"));
+        assert!(r.force_authn && !r.is_passive);
+        let skew = std::time::Duration::from_secs(300);
+        r.check(
+            now,
+            skew,
+            "https://sso.example.com/PureConnect/ICNotifierIDP/login?loginType=saml",
+        )
+        .unwrap();
+        assert!(matches!(
+            r.check(now, skew, "https://evil.example/ICNotifierIDP/login"),
+            Err(RequestError::Destination(_))
+        ));
+        assert!(matches!(
+            r.check(
+                now + chrono::Duration::hours(1),
+                skew,
+                "https://sso.example.com/PureConnect/ICNotifierIDP/login"
+            ),
+            Err(RequestError::Stale(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_bad_shapes() {
+        let now = crate::saml::xml::instant(Utc::now());
+        assert_eq!(
+            parse(&format!(
+                "<!DOCTYPE x [<!ENTITY a \"b\">]>{}",
+                req("", &now)
+            )),
+            Err(RequestError::Doctype)
+        );
+        assert!(matches!(parse("<nope/>"), Err(RequestError::Malformed(_))));
+        assert!(matches!(
+            parse("not xml at all"),
+            Err(RequestError::Malformed(_))
+        ));
+        let v11 = req("", &now).replace("Version=\"2.0\"", "Version=\"1.1\"");
+        assert_eq!(parse(&v11), Err(RequestError::Version("1.1".into())));
+        let art = req(
+            r#"ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact""#,
+            &now,
+        );
+        assert!(matches!(parse(&art), Err(RequestError::Binding(_))));
+    }
+}

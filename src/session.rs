@@ -1,0 +1,190 @@
+//! Sealing and unsealing of state that travels through the browser.
+//!
+//! Owns the AEAD (AES-256-GCM, key = `session.secret`) that turns a serializable value into an
+//! opaque, tamper-proof, URL-safe token and back. Every token is bound to a *purpose* (used as
+//! associated data) so a token made for one use is refused for another, and carries the time it
+//! was made so the caller can refuse stale ones. There is no server-side store: any instance
+//! that shares the secret can unseal what another sealed. This module does not decide what goes
+//! into a token; the web layer does.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use openssl::symm::{decrypt_aead, encrypt_aead, Cipher};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use thiserror::Error;
+
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+/// Tokens longer than this are refused before any work is done.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SealError {
+    #[error("the sealed value is malformed")]
+    Malformed,
+    #[error("the sealed value was not made with this server's secret, or was altered")]
+    Forged,
+    #[error("the sealed value has expired")]
+    Expired,
+    #[error("the crypto library failed: {0}")]
+    Crypto(String),
+}
+
+/// Decodes `session.secret`: base64 (standard or URL-safe) of exactly 32 bytes.
+pub fn decode_secret(text: &str) -> Result<[u8; 32], String> {
+    let t = text.trim();
+    let bytes = STANDARD
+        .decode(t)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(t.trim_end_matches('=')))
+        .map_err(|_| "is not base64 (make one with `openssl rand -base64 32`)".to_string())?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("must decode to 32 bytes, not {}", bytes.len()))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    /// Seconds since the epoch when the token was made.
+    t: i64,
+    v: T,
+}
+
+#[derive(Clone)]
+pub struct Sealer {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(<secret>)")
+    }
+}
+
+impl Sealer {
+    pub fn new(key: [u8; 32]) -> Self {
+        Sealer { key }
+    }
+
+    pub fn seal<T: Serialize>(&self, purpose: &str, value: &T) -> Result<String, SealError> {
+        self.seal_at(purpose, value, chrono::Utc::now().timestamp())
+    }
+
+    fn seal_at<T: Serialize>(
+        &self,
+        purpose: &str,
+        value: &T,
+        now: i64,
+    ) -> Result<String, SealError> {
+        let crypto = |e: openssl::error::ErrorStack| SealError::Crypto(e.to_string());
+        let plain = serde_json::to_vec(&Envelope { t: now, v: value })
+            .map_err(|e| SealError::Crypto(e.to_string()))?;
+        let mut nonce = [0u8; NONCE_LEN];
+        openssl::rand::rand_bytes(&mut nonce).map_err(crypto)?;
+        let mut tag = [0u8; TAG_LEN];
+        let ct = encrypt_aead(
+            Cipher::aes_256_gcm(),
+            &self.key,
+            Some(&nonce),
+            purpose.as_bytes(),
+            &plain,
+            &mut tag,
+        )
+        .map_err(crypto)?;
+        let mut out = Vec::with_capacity(NONCE_LEN + ct.len() + TAG_LEN);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        out.extend_from_slice(&tag);
+        Ok(URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// Opens a token made for `purpose` no longer than `max_age_secs` ago (and not from the
+    /// future beyond a small skew between the two servers of a pair).
+    pub fn unseal<T: DeserializeOwned>(
+        &self,
+        purpose: &str,
+        token: &str,
+        max_age_secs: i64,
+    ) -> Result<T, SealError> {
+        self.unseal_at(purpose, token, max_age_secs, chrono::Utc::now().timestamp())
+    }
+
+    fn unseal_at<T: DeserializeOwned>(
+        &self,
+        purpose: &str,
+        token: &str,
+        max_age_secs: i64,
+        now: i64,
+    ) -> Result<T, SealError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(SealError::Malformed);
+        }
+        let raw = URL_SAFE_NO_PAD
+            .decode(token.trim())
+            .map_err(|_| SealError::Malformed)?;
+        if raw.len() < NONCE_LEN + TAG_LEN {
+            return Err(SealError::Malformed);
+        }
+        let (nonce, rest) = raw.split_at(NONCE_LEN);
+        let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let plain = decrypt_aead(
+            Cipher::aes_256_gcm(),
+            &self.key,
+            Some(nonce),
+            purpose.as_bytes(),
+            ct,
+            tag,
+        )
+        .map_err(|_| SealError::Forged)?;
+        let env: Envelope<T> = serde_json::from_slice(&plain).map_err(|_| SealError::Malformed)?;
+        if env.t > now + 60 || now - env.t > max_age_secs {
+            return Err(SealError::Expired);
+        }
+        Ok(env.v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let s = Sealer::new([7; 32]);
+        let tok = s.seal_at("login", &("abc", 5), 1000).unwrap();
+        assert_eq!(
+            s.unseal_at::<(String, i32)>("login", &tok, 60, 1010),
+            Ok(("abc".into(), 5))
+        );
+        assert_eq!(
+            s.unseal_at::<(String, i32)>("cookie", &tok, 60, 1010),
+            Err(SealError::Forged)
+        );
+        assert_eq!(
+            s.unseal_at::<(String, i32)>("login", &tok, 60, 2000),
+            Err(SealError::Expired)
+        );
+        let other = Sealer::new([8; 32]);
+        assert_eq!(
+            other.unseal_at::<(String, i32)>("login", &tok, 60, 1010),
+            Err(SealError::Forged)
+        );
+        // One byte changed anywhere is refused.
+        let mut raw = URL_SAFE_NO_PAD.decode(&tok).unwrap();
+        for i in 0..raw.len() {
+            raw[i] ^= 1;
+            let t = URL_SAFE_NO_PAD.encode(&raw);
+            assert!(s.unseal_at::<(String, i32)>("login", &t, 60, 1010).is_err());
+            raw[i] ^= 1;
+        }
+        assert_eq!(
+            s.unseal_at::<(String, i32)>("login", "!!", 60, 1010),
+            Err(SealError::Malformed)
+        );
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(decode_secret("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").is_ok());
+        assert!(decode_secret("c2hvcnQ=").unwrap_err().contains("32 bytes"));
+        assert!(decode_secret("***").is_err());
+    }
+}

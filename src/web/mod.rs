@@ -1,0 +1,73 @@
+//! The HTTP surface: routes, shared state, and the pieces every handler uses. No XML here.
+//!
+//! Owns the router (which path goes to which handler) and [`AppState`], built once at
+//! start-up and shared read-only by every request.
+
+pub mod credentials;
+pub mod demo_sp;
+pub mod metadata;
+pub mod ops;
+pub mod pages;
+pub mod remap;
+pub mod sso;
+
+use crate::backend::CredentialBackend;
+use crate::config::Config;
+use crate::i18n::Lang;
+use crate::keys::KeyStore;
+use crate::session::Sealer;
+use crate::sp::Registry;
+use axum::routing::{get, post};
+use axum::Router;
+use remap::{Cidr, PublicBase};
+use std::sync::Arc;
+
+pub const LOGIN_PATH: &str = "/ICNotifierIDP/login";
+pub const METADATA_PATH: &str = "/ICNotifierIDP/metadata";
+pub const CSS_PATH: &str = "/ICNotifierIDP/static/idp.css";
+pub const DEMO_PATH: &str = "/demo";
+
+/// Everything a request may need, built once.
+pub struct AppState {
+    pub config: Config,
+    pub keys: KeyStore,
+    pub sps: Registry,
+    pub backend: Arc<dyn CredentialBackend>,
+    pub sealer: Sealer,
+    pub trusted_proxies: Vec<Cidr>,
+    pub public_base_url: Option<String>,
+    /// Whether this server itself speaks TLS (for URLs made from the Host header).
+    pub tls: bool,
+    pub default_lang: Lang,
+    pub demo_sp: bool,
+}
+
+impl AppState {
+    /// Our Issuer: the configured entity ID, or with `auto` the public base's host origin.
+    pub fn entity_id(&self, base: &PublicBase) -> String {
+        if self.config.idp.entity_id == "auto" {
+            base.host_origin()
+        } else {
+            self.config.idp.entity_id.clone()
+        }
+    }
+
+    /// The SSO endpoint as SPs are told to use it.
+    pub fn sso_url(&self, base: &PublicBase) -> String {
+        base.url(&format!("{LOGIN_PATH}?loginType=saml"))
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut r = Router::new()
+        .route(LOGIN_PATH, get(sso::login_get).post(sso::login_post))
+        .route(METADATA_PATH, get(metadata::metadata))
+        .route(CSS_PATH, get(ops::stylesheet))
+        .route("/healthz", get(ops::healthz));
+    if state.demo_sp {
+        r = r
+            .route(DEMO_PATH, get(demo_sp::start))
+            .route(crate::sp::DEMO_ACS_PATH, post(demo_sp::acs));
+    }
+    r.fallback(ops::not_found).with_state(state)
+}

@@ -1,0 +1,174 @@
+//! The HTML pages (askama templates) and the error page every failure ends in.
+//!
+//! Owns rendering: the credential form, the auto-POST page, the error page, and
+//! [`PageError`] — a status, a message key from the catalogs and an optional technical detail —
+//! which becomes a page in the user's language. Handlers decide *which* page; this module
+//! decides how it looks. No SAML and no credential logic here.
+
+use crate::i18n::Lang;
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+/// The script that submits the auto-POST form. Fixed text, so a CSP can allow it by hash.
+pub const AUTOPOST_SCRIPT: &str = "document.getElementById('saml-form').submit();";
+
+/// What every page needs: its language and the stylesheet URL (from the public base).
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub lang: Lang,
+    pub css: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub page: Page,
+    pub intro: String,
+    pub error: Option<String>,
+    pub action: &'a str,
+    pub state: &'a str,
+    pub sp: &'a str,
+    pub user_id: &'a str,
+    pub languages: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "autopost.html")]
+pub struct AutoPostPage<'a> {
+    pub page: Page,
+    pub acs: &'a str,
+    pub saml_response: &'a str,
+    pub relay_state: Option<&'a str>,
+    pub script: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub page: Page,
+    pub title: &'static str,
+    pub message: String,
+    pub detail: Option<String>,
+    pub again: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "demo_result.html")]
+pub struct DemoResultPage {
+    pub page: Page,
+    pub signature: &'static str,
+    pub name_id: String,
+    pub name_id_format: String,
+    pub attributes: Vec<(String, String)>,
+    pub again: String,
+}
+
+/// Renders a template as an HTML response that must not be cached (it carries SAML or
+/// credentials state).
+pub fn html(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => {
+            let mut r = (status, Html(body)).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            tracing::error!("template rendering failed: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// A failure shown to the user as a page in their language (boxed: it travels in `Result`s).
+#[derive(Debug, Clone)]
+pub struct PageError(Box<PageErrorInner>);
+
+#[derive(Debug, Clone)]
+pub struct PageErrorInner {
+    pub status: StatusCode,
+    /// Catalog key of the main message.
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    /// Technical detail (for administrators), shown folded.
+    pub detail: Option<String>,
+    pub lang: Lang,
+    pub css: Option<String>,
+    /// Where "Start again" leads, when we know.
+    pub again: Option<String>,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, key: &'static str) -> Self {
+        PageError(Box::new(PageErrorInner {
+            status,
+            key,
+            args: vec![],
+            detail: None,
+            lang: Lang::default(),
+            css: None,
+            again: None,
+        }))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        PageError::new(StatusCode::BAD_REQUEST, "error.request_invalid").detail(detail)
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {detail}");
+        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
+    }
+
+    pub fn detail(mut self, d: impl Into<String>) -> Self {
+        self.0.detail = Some(d.into());
+        self
+    }
+
+    pub fn arg(mut self, k: &'static str, v: impl Into<String>) -> Self {
+        self.0.args.push((k, v.into()));
+        self
+    }
+
+    pub fn again(mut self, url: Option<String>) -> Self {
+        self.0.again = url;
+        self
+    }
+
+    /// Sets the language and stylesheet (handlers call this once they know them).
+    pub fn on(mut self, page: &Page) -> Self {
+        self.0.lang = page.lang;
+        self.0.css = page.css.clone();
+        self
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let e = *self.0;
+        let args: Vec<(&str, &str)> = e.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let title_key = if e.status == StatusCode::SERVICE_UNAVAILABLE {
+            "page.unavailable_title"
+        } else {
+            "page.error_title"
+        };
+        html(
+            e.status,
+            &ErrorPage {
+                title: e.lang.t(title_key),
+                message: e.lang.tf(e.key, &args),
+                detail: e.detail,
+                again: e.again,
+                page: Page {
+                    lang: e.lang,
+                    css: e.css,
+                },
+            },
+        )
+    }
+}

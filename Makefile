@@ -1,0 +1,47 @@
+# pureconnect-idp: `make run` starts the demo identity provider, `make test` runs every check.
+# Both install what they need (Debian packages, a Python venv for the test tools) when missing.
+
+CARGO      ?= cargo
+VENV       ?= .venv-test
+PYTHON     ?= python3
+# What samael's xmlsec feature needs to build.
+DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev
+# What the tests use: xmlsec1 to check signatures, Chromium for the browser flow, nginx for
+# the proxy tests.
+DEB_TEST   := xmlsec1 chromium chromium-driver nginx
+
+.PHONY: run test deps-build deps-test venv build lint release clean
+
+deps-build:
+	@scripts/install-deps.sh $(DEB_BUILD)
+
+deps-test: deps-build
+	@scripts/install-deps.sh $(DEB_TEST)
+
+# The Python tools the tests drive (pysaml2 as an SP, selenium for Chromium), pinned.
+$(VENV)/.ok: tests/sp/requirements.txt tests/browser/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r tests/sp/requirements.txt -r tests/browser/requirements.txt
+	@touch $@
+
+venv: $(VENV)/.ok
+
+build: deps-build
+	$(CARGO) build
+
+release: deps-build
+	$(CARGO) build --release
+
+run: deps-build
+	$(CARGO) run --release -- serve --demo
+
+lint: deps-build
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test: deps-test venv lint
+	IDP_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) demo-state test-artifacts

@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""A headless-Chromium harness for the integration tests: a real browser against the IdP.
+
+The Rust tests in tests/ run it with std::process::Command to see what a person sees:
+Debian's /usr/bin/chromium driven through Debian's /usr/bin/chromedriver by selenium
+(never a downloaded driver or browser: the paths are always given, so Selenium Manager
+never runs). Subcommands:
+
+  demo-login    open BASE/demo, let the demo SP redirect to the IdP's credential form,
+                sign in, follow the JavaScript auto-post back to BASE/demo/acs and check
+                the demo SP's result page (signature "verified", NameID = expected email);
+  inspect-form  open a credential-form (or error) page, optionally with a given
+                Accept-Language, and measure it: language, direction, texts, computed
+                styles, and elements that stick out of the card or have cut-off text;
+  screenshot    save a PNG of a page.
+
+Every subcommand prints one JSON object on stdout. Exit status: 0 success; 1 a failed check
+or any other failure (stdout then holds {"ok": false, "error": "<Class>: <message>", ...});
+2 usage error (stdout holds {"ok": false, "error": "usage: ..."}, argparse's text goes to
+stderr). Each run starts its own browser with a fresh temporary profile, quits it and
+deletes the profile at the end, whatever happened. Chromium runs with
+--ignore-certificate-errors (the demo uses a self-signed certificate) in a 1280x900 window.
+Needs only selenium (tests/browser/requirements.txt); see tests/browser/README.md.
+"""
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--ignore-certificate-errors",
+    "--window-size=1280,900",
+]
+PAGE_LOAD_TIMEOUT_S = 30
+FORM_TIMEOUT_S = 15
+ACS_TIMEOUT_S = 20
+
+
+class CheckFailed(Exception):
+    """A check on what the browser shows failed; `extra` goes into the JSON output."""
+
+    def __init__(self, message, **extra):
+        super().__init__(message)
+        self.extra = extra
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise UsageError(f"usage: {self.prog}: {message}")
+
+
+class Browser:
+    """Chromium through chromedriver with a throw-away profile; a context manager that always
+    quits the driver and deletes the profile."""
+
+    def __init__(self, accept_language=None):
+        self.accept_language = accept_language
+        self.profile = None
+        self.driver = None
+
+    def __enter__(self):
+        self.profile = tempfile.mkdtemp(prefix="pureconnect-browser-")
+        try:
+            options = webdriver.ChromeOptions()
+            options.binary_location = CHROMIUM
+            for flag in CHROMIUM_FLAGS:
+                options.add_argument(flag)
+            options.add_argument(f"--user-data-dir={self.profile}")
+            if self.accept_language:
+                # The pref is what Chromium builds the Accept-Language header (and
+                # navigator.languages) from; --lang only sets the UI locale.
+                options.add_argument(f"--lang={self.accept_language}")
+                options.add_experimental_option(
+                    "prefs", {"intl.accept_languages": self.accept_language}
+                )
+            service = Service(executable_path=CHROMEDRIVER)
+            self.driver = webdriver.Chrome(service=service, options=options)
+            self.driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self.driver
+
+    def __exit__(self, *exc):
+        try:
+            if self.driver is not None:
+                self.driver.quit()
+        finally:
+            self.driver = None
+            if self.profile:
+                shutil.rmtree(self.profile, ignore_errors=True)
+                self.profile = None
+        return False
+
+
+def wait_loaded(driver, timeout=FORM_TIMEOUT_S):
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def text_of(driver, css):
+    """innerText (trimmed) of the first element matching css, or None."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "return e ? e.innerText.trim() : null;",
+        css,
+    )
+
+
+def page_summary(driver):
+    """Where the browser is and what the page says, for error reports."""
+    try:
+        return {
+            "url": driver.current_url,
+            "title": driver.title,
+            "heading": text_of(driver, "h1"),
+            "message": text_of(driver, "#error, #message, .error"),
+            "detail": driver.execute_script(
+                "const e = document.querySelector('#detail');"
+                "return e ? e.textContent.trim() : null;"
+            ),
+        }
+    except Exception as e:  # the page may be gone; the report is best effort
+        return {"summary_error": f"{type(e).__name__}: {e}"}
+
+
+def save_screenshot(driver, path):
+    path = Path(path)
+    if path.parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if not driver.save_screenshot(str(path)):
+        raise RuntimeError(f"could not save a screenshot to {path}")
+
+
+def cmd_demo_login(args):
+    base = args.url.rstrip("/")
+    shots = Path(args.screenshot_dir) if args.screenshot_dir else None
+    with Browser() as driver:
+        try:
+            driver.get(base + "/demo")
+            # The demo SP answers with a redirect to the IdP; wait for the form, or stop
+            # early on an error page (it has an h1#heading but no form).
+            try:
+                WebDriverWait(driver, FORM_TIMEOUT_S).until(
+                    lambda d: d.find_elements(By.CSS_SELECTOR, "#login-form")
+                    or (
+                        d.find_elements(By.CSS_SELECTOR, "#heading")
+                        and d.execute_script("return document.readyState") == "complete"
+                    )
+                )
+            except TimeoutException:
+                raise CheckFailed(
+                    f"no #login-form within {FORM_TIMEOUT_S} s", page=page_summary(driver)
+                )
+            if not driver.find_elements(By.CSS_SELECTOR, "#login-form"):
+                raise CheckFailed("the page has no #login-form", page=page_summary(driver))
+            form_title = driver.title
+            user = driver.find_element(By.CSS_SELECTOR, "#user_id")
+            user.clear()
+            user.send_keys(args.user)
+            driver.find_element(By.CSS_SELECTOR, "#password").send_keys(args.password)
+            if shots:
+                save_screenshot(driver, shots / "form.png")
+            driver.find_element(By.CSS_SELECTOR, "#logon").click()
+
+            def at_acs(d):
+                path = urlsplit(d.current_url).path
+                return path.endswith("/demo/acs") and d.find_elements(By.CSS_SELECTOR, "#name-id")
+
+            try:
+                WebDriverWait(driver, ACS_TIMEOUT_S).until(at_acs)
+            except TimeoutException:
+                raise CheckFailed(
+                    f"did not reach /demo/acs with #name-id within {ACS_TIMEOUT_S} s",
+                    page=page_summary(driver),
+                )
+            if shots:
+                save_screenshot(driver, shots / "result.png")
+            signature = text_of(driver, "#signature")
+            name_id = text_of(driver, "#name-id")
+            final_url = driver.current_url
+            if signature != "verified":
+                raise CheckFailed(
+                    f"#signature is {signature!r}, not 'verified'",
+                    name_id=name_id, final_url=final_url,
+                )
+            if name_id != args.expect_email:
+                raise CheckFailed(
+                    f"#name-id is {name_id!r}, expected {args.expect_email!r}",
+                    name_id=name_id, final_url=final_url,
+                )
+            return {"ok": True, "name_id": name_id, "form_title": form_title, "final_url": final_url}
+        except BaseException:
+            if shots:
+                try:
+                    save_screenshot(driver, shots / "failure.png")
+                except Exception:
+                    pass
+            raise
+
+
+# Measures the page in one go. An element counts as overflowing when its border box
+# reaches outside #card's border box (0.5 px tolerance for sub-pixel layout) or when its
+# content is wider than its box (scrollWidth > clientWidth: text cut off). Elements that
+# are not rendered (hidden inputs, closed <details>) are skipped.
+INSPECT_JS = r"""
+const q = (s) => document.querySelector(s);
+const txt = (e) => (e ? e.innerText.trim() : null);
+const card = q('#card');
+const cr = card ? card.getBoundingClientRect() : null;
+const EPS = 0.5;
+const r1 = (x) => Math.round(x * 10) / 10;
+function selectorOf(e) {
+  if (e.id) return '#' + e.id;
+  const tag = e.tagName.toLowerCase();
+  if (tag === 'label' && e.htmlFor) return 'label[for="' + e.htmlFor + '"]';
+  let s = tag, p = e.parentElement;
+  if (p) {
+    const same = Array.from(p.children).filter((c) => c.tagName === e.tagName);
+    if (same.length > 1) s += ':nth-of-type(' + (same.indexOf(e) + 1) + ')';
+    s = selectorOf(p) + ' > ' + s;
+  }
+  return s;
+}
+const overflow = [];
+const scope = card || document.body;
+for (const e of scope.querySelectorAll('label, input, button, select, h1, p')) {
+  if (e.type === 'hidden') continue;
+  const r = e.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  if (getComputedStyle(e).visibility === 'hidden') continue;
+  const reasons = [];
+  if (cr && (r.left < cr.left - EPS || r.right > cr.right + EPS ||
+             r.top < cr.top - EPS || r.bottom > cr.bottom + EPS)) reasons.push('outside-card');
+  if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) reasons.push('clipped');
+  if (!reasons.length) continue;
+  overflow.push({
+    selector: selectorOf(e), id: e.id || null, tag: e.tagName.toLowerCase(),
+    text: (e.innerText || e.value || '').trim(), reasons: reasons,
+    left: r1(r.left), right: r1(r.right), top: r1(r.top), bottom: r1(r.bottom),
+    scroll_width: e.scrollWidth, client_width: e.clientWidth,
+    card_left: cr ? r1(cr.left) : null, card_right: cr ? r1(cr.right) : null,
+  });
+}
+const user = q('#user_id');
+const h1 = q('h1#heading') || q('h1');
+return {
+  lang: document.documentElement.getAttribute('lang'),
+  dir: document.documentElement.getAttribute('dir'),
+  title: document.title,
+  heading: txt(q('h1#heading')),
+  buttons: {logon: txt(q('#logon')), cancel: txt(q('#cancel'))},
+  labels: Array.from(document.querySelectorAll('label')).map((l) => l.innerText.trim()),
+  overflow: overflow,
+  card: cr ? {left: r1(cr.left), right: r1(cr.right), width: r1(cr.width)} : null,
+  input_user_dir: user ? getComputedStyle(user).direction : null,
+  text_align_heading: h1 ? getComputedStyle(h1).textAlign : null,
+  page_scroll_width: document.documentElement.scrollWidth,
+  viewport_width: document.documentElement.clientWidth,
+};
+"""
+
+
+def cmd_inspect_form(args):
+    with Browser(args.accept_language) as driver:
+        driver.get(args.url)
+        wait_loaded(driver)
+        # Fonts (and so text widths) may settle after load.
+        driver.execute_script("return document.fonts ? document.fonts.ready.then(() => true) : true")
+        report = driver.execute_script(INSPECT_JS)
+        if args.screenshot:
+            save_screenshot(driver, args.screenshot)
+        return {"ok": True, **report}
+
+
+def cmd_screenshot(args):
+    with Browser(args.accept_language) as driver:
+        driver.get(args.url)
+        wait_loaded(driver)
+        driver.execute_script("return document.fonts ? document.fonts.ready.then(() => true) : true")
+        save_screenshot(driver, args.out)
+        return {"ok": True}
+
+
+def build_parser():
+    p = Parser(prog="browser.py", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    d = sub.add_parser("demo-login", help="sign in through the demo SP and check the result")
+    d.add_argument("--url", required=True, help="base URL of the server, e.g. https://127.0.0.1:18543")
+    d.add_argument("--user", default="agent1")
+    d.add_argument("--password", default="agent1")
+    d.add_argument("--expect-email", default="agent1@example.com")
+    d.add_argument("--screenshot-dir", help="save form.png and result.png (failure.png on failure) here")
+    d.set_defaults(run=cmd_demo_login)
+
+    i = sub.add_parser("inspect-form", help="measure a credential-form or error page")
+    i.add_argument("--url", required=True)
+    i.add_argument("--accept-language", help="e.g. de, ar, ja;q=0.9 (sent as the Accept-Language header)")
+    i.add_argument("--screenshot", help="save a PNG of the page here")
+    i.set_defaults(run=cmd_inspect_form)
+
+    s = sub.add_parser("screenshot", help="save a PNG of a page")
+    s.add_argument("--url", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--accept-language")
+    s.set_defaults(run=cmd_screenshot)
+    return p
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as e:
+        emit({"ok": False, "error": str(e)})
+        return 2
+    started = time.monotonic()
+    try:
+        result = args.run(args)
+    except CheckFailed as e:
+        emit({"ok": False, "error": f"CheckFailed: {e}", **e.extra})
+        return 1
+    except Exception as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        # selenium's messages carry a long stack trace after the first line
+        emit({"ok": False, "error": f"{type(e).__name__}: {msg}"})
+        return 1
+    finally:
+        sys.stderr.write(f"browser.py {args.command}: {time.monotonic() - started:.2f} s\n")
+    emit(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

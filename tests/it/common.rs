@@ -1,0 +1,297 @@
+//! Test harness: a real identity provider on an ephemeral loopback port, a browser-like HTTP
+//! client, and the independent tools (pysaml2 as the SP, xmlsec1) the tests check it with.
+
+#![allow(dead_code)]
+
+use base64::Engine;
+use pureconnect_idp::config::Config;
+use pureconnect_idp::selftest::{attr_in_tag, input_value};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use tempfile::TempDir;
+
+pub const SP_ID: &str = "urn:test:sp";
+pub const SP_ACS: &str = "https://sp.test/acs";
+pub const SECRET_A: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+/// argon2id of "agent1", made once per test run.
+fn agent_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| pureconnect_idp::backend::file::hash_password("agent1").unwrap())
+}
+
+/// A folder with a signing pair, a users file and room for a configuration.
+pub struct Fixture {
+    pub dir: TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let signing = dir.path().join("certs/signing");
+        std::fs::create_dir_all(&signing).unwrap();
+        let pair = pureconnect_idp::keys::generate::self_signed("test idp", 2048, 30, &[]).unwrap();
+        std::fs::write(signing.join("idp.crt"), &pair.cert_pem).unwrap();
+        std::fs::write(signing.join("idp.key"), &pair.key_pem).unwrap();
+        let h = agent_hash();
+        std::fs::write(
+            dir.path().join("users.toml"),
+            format!(
+                "[[users]]\nid = \"agent1\"\npassword_hash = \"{h}\"\nemail = \"agent1@example.com\"\ndisplay_name = \"Agent One\"\n\n\
+                 [[users]]\nid = \"noemail\"\npassword_hash = \"{h}\"\n"
+            ),
+        )
+        .unwrap();
+        Fixture { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The configuration text for one SP signing as `sign`, plus `extra`.
+    pub fn config(&self, sign: &str, extra: &str) -> Config {
+        let text = format!(
+            "[idp]\nentity_id = \"https://idp.test\"\norganization_name = \"testorg\"\n\
+             [session]\nsecret = \"{SECRET_A}\"\n\
+             [backend]\ntype = \"file\"\nusers_file = \"users.toml\"\n\
+             [[service_providers]]\nentity_id = \"{SP_ID}\"\nacs_urls = [\"{SP_ACS}\", \"https://sp.test/acs2\"]\nsign = \"{sign}\"\nservice_name = \"directory\"\n\
+             {extra}"
+        );
+        let file = self.path().join("idp.toml");
+        std::fs::write(&file, &text).unwrap();
+        Config::load(&file).unwrap()
+    }
+}
+
+/// A running identity provider.
+pub struct TestIdp {
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestIdp {
+    pub async fn start(cfg: Config) -> TestIdp {
+        Self::start_with(cfg, pureconnect_idp::Options::default()).await
+    }
+
+    pub async fn start_with(cfg: Config, opts: pureconnect_idp::Options) -> TestIdp {
+        let app = pureconnect_idp::build(cfg, opts).await.unwrap();
+        let scheme = if app.tls.is_some() { "https" } else { "http" };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("{scheme}://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            pureconnect_idp::serve(app, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestIdp {
+            base,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn login_url(&self) -> String {
+        self.url("/ICNotifierIDP/login?loginType=saml")
+    }
+
+    /// Stops the server and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+
+    /// Fetches the metadata into a file in `dir`.
+    pub async fn metadata_file(&self, dir: &Path) -> PathBuf {
+        let xml = client()
+            .get(self.url("/ICNotifierIDP/metadata"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let p = dir.join("idp-metadata.xml");
+        std::fs::write(&p, xml).unwrap();
+        p
+    }
+}
+
+/// A client that behaves like a browser for our purposes: no redirects followed, cookies kept.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap()
+}
+
+pub struct Page {
+    pub status: u16,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+pub async fn get(c: &reqwest::Client, url: &str) -> Page {
+    let r = c.get(url).send().await.unwrap();
+    page(r).await
+}
+
+pub async fn post(c: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Page {
+    let r = c.post(url).form(form).send().await.unwrap();
+    page(r).await
+}
+
+async fn page(r: reqwest::Response) -> Page {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    Page {
+        status,
+        headers,
+        body: r.text().await.unwrap(),
+    }
+}
+
+/// The credential form on a page: (action, hidden fields).
+pub fn login_form(body: &str) -> (String, Vec<(String, String)>) {
+    let action = attr_in_tag(body, "id=\"login-form\"", "action").expect("a credential form");
+    let fields = ["state", "sp", "lang"]
+        .iter()
+        .map(|n| (n.to_string(), input_value(body, n).unwrap()))
+        .collect();
+    (action, fields)
+}
+
+/// Submits the credential form on `body` with the given button.
+pub async fn submit(
+    c: &reqwest::Client,
+    body: &str,
+    user: &str,
+    password: &str,
+    action: &str,
+) -> Page {
+    let (url, mut fields) = login_form(body);
+    fields.push(("user_id".into(), user.into()));
+    fields.push(("password".into(), password.into()));
+    fields.push(("action".into(), action.into()));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    post(c, &url, &refs).await
+}
+
+/// The auto-POST form: (ACS, SAMLResponse, RelayState).
+pub fn autopost(body: &str) -> Option<(String, String, Option<String>)> {
+    let acs = attr_in_tag(body, "id=\"saml-form\"", "action")?;
+    let resp = input_value(body, "SAMLResponse")?;
+    Some((acs, resp, input_value(body, "RelayState")))
+}
+
+pub fn decode_b64(s: &str) -> String {
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap()
+}
+
+/// The Python interpreter of the test venv (made by `make test`).
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("IDP_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin/python");
+    assert!(
+        p.exists(),
+        "the test tools are missing: run `make test` (it makes .venv-test with pysaml2 and selenium)"
+    );
+    p
+}
+
+fn run_json(script: &str, args: &[&str]) -> (bool, Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+    let out = Command::new(python())
+        .arg(path)
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+        panic!(
+            "{script} {args:?} printed no JSON: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.success(), v)
+}
+
+/// pysaml2 as the SP.
+pub fn pysaml2(args: &[&str]) -> (bool, Value) {
+    run_json("tests/sp/pysaml2_sp.py", args)
+}
+
+/// Headless Chromium.
+pub fn browser(args: &[&str]) -> (bool, Value) {
+    run_json("tests/browser/browser.py", args)
+}
+
+/// Runs `xmlsec1 --verify` on `xml` with `cert_pem`, for the signature of the element
+/// `id_attr_node` (e.g. `urn:oasis:names:tc:SAML:2.0:assertion:Assertion`) picked by XPath.
+pub fn xmlsec1_verify(dir: &Path, xml: &str, cert_pem: &str, node_xpath: &str) -> (bool, String) {
+    let x = dir.join("signed.xml");
+    let c = dir.join("cert.pem");
+    std::fs::write(&x, xml).unwrap();
+    std::fs::write(&c, cert_pem).unwrap();
+    let out = Command::new("xmlsec1")
+        .args([
+            "--verify",
+            "--pubkey-cert-pem",
+            c.to_str().unwrap(),
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+            "--node-xpath",
+            node_xpath,
+            x.to_str().unwrap(),
+        ])
+        .output()
+        .expect("xmlsec1 is installed (make test installs it)");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The first certificate of a metadata document, as PEM.
+pub fn metadata_cert_pem(metadata: &str) -> String {
+    let start = metadata.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+    let end = metadata[start..].find("</ds:X509Certificate>").unwrap() + start;
+    let b64 = &metadata[start..end];
+    let lines: Vec<String> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}

@@ -1,0 +1,123 @@
+//! Demo mode as a new user meets it: the real binary, `serve --demo`, over HTTPS; `selftest`
+//! against it; and a person's browser flow in headless Chromium.
+
+use crate::common::*;
+use pureconnect_idp::selftest::SelfTest;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The demo server, killed when dropped.
+struct Demo {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_demo(state_dir: &Path) -> Demo {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pureconnect-idp"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(state_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let mut url = None;
+    for line in out.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("open") {
+            url = rest
+                .split_whitespace()
+                .next()
+                .map(|u| u.trim_end_matches("/demo").to_string());
+            break;
+        }
+    }
+    Demo {
+        child,
+        url: url.expect("the demo printed its URL"),
+    }
+}
+
+fn selftest(url: &str, user: &str, password: &str) -> SelfTest {
+    SelfTest {
+        url: url.into(),
+        user: user.into(),
+        password: password.into(),
+        expect_email: Some("agent1@example.com".into()),
+        insecure: true,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_over_https_passes_selftest_and_the_browser_flow() {
+    let state = tempfile::tempdir().unwrap();
+    let demo = start_demo(state.path());
+    assert!(demo.url.starts_with("https://127.0.0.1:"), "{}", demo.url);
+    // Nothing secret is made outside the state folder, and the signing key is owner-only.
+    let key = state.path().join("certs/signing/demo.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o077,
+            0
+        );
+    }
+
+    let lines = selftest(&demo.url, "agent1", "agent1").run().await.unwrap();
+    assert!(
+        lines.iter().any(|l| l.contains("signature verified")),
+        "{lines:?}"
+    );
+    let e = selftest(&demo.url, "agent1", "wrong")
+        .run()
+        .await
+        .unwrap_err();
+    assert!(e.contains("did not accept the credentials"), "{e}");
+    assert!(e.contains("incorrect"), "{e}");
+    let e = selftest(&demo.url, "agent2", "agent2")
+        .run()
+        .await
+        .unwrap_err();
+    assert!(e.contains("expected `agent1@example.com`"), "{e}");
+
+    // A person in a browser: open /demo, fill in the form, land on the demo ACS.
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts/demo");
+    std::fs::create_dir_all(&shots).unwrap();
+    let (ok, v) = browser(&[
+        "demo-login",
+        "--url",
+        &demo.url,
+        "--expect-email",
+        "agent1@example.com",
+        "--screenshot-dir",
+        shots.to_str().unwrap(),
+    ]);
+    assert!(ok, "{v}");
+    assert_eq!(v["name_id"], "agent1@example.com");
+    assert!(
+        v["final_url"].as_str().unwrap().ends_with("/demo/acs"),
+        "{v}"
+    );
+
+    // A restart reuses what the first run made (same signing certificate).
+    let cert = std::fs::read(state.path().join("certs/signing/demo.crt")).unwrap();
+    drop(demo);
+    let t = Instant::now();
+    let demo = start_demo(state.path());
+    assert!(t.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        std::fs::read(state.path().join("certs/signing/demo.crt")).unwrap(),
+        cert
+    );
+    selftest(&demo.url, "agent1", "agent1").run().await.unwrap();
+}

@@ -1,0 +1,6 @@
+//! Integration tests: each starts the real server on an ephemeral loopback port and checks
+//! what it does with independent software (pysaml2 as the SP, xmlsec1, headless Chromium).
+
+mod common;
+mod demo;
+mod sso;

@@ -5,6 +5,8 @@
 //! language's name in itself and writing direction. Choosing the language for a request is
 //! [`negotiate`]'s job.
 
+#[cfg(test)]
+mod checks;
 pub mod negotiate;
 
 use std::collections::HashMap;

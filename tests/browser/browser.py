@@ -75,6 +75,14 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"usage: {self.prog}: {message}")
 
 
+def language_tags(value):
+    """'fr-CA, fr;q=0.8,en' -> ['fr-CA', 'fr', 'en']: the order is kept, q-values dropped
+    (Chromium would otherwise send them on as part of the tag)."""
+    if not value:
+        return []
+    return [t.split(";")[0].strip() for t in value.split(",") if t.split(";")[0].strip()]
+
+
 class Browser:
     """Chromium through chromedriver with a throw-away profile; a context manager that always
     quits the driver and deletes the profile."""
@@ -92,13 +100,14 @@ class Browser:
             for flag in CHROMIUM_FLAGS:
                 options.add_argument(flag)
             options.add_argument(f"--user-data-dir={self.profile}")
-            if self.accept_language:
-                # The pref is what Chromium builds the Accept-Language header (and
-                # navigator.languages) from; --lang only sets the UI locale.
-                options.add_argument(f"--lang={self.accept_language}")
-                options.add_experimental_option(
-                    "prefs", {"intl.accept_languages": self.accept_language}
-                )
+            tags = language_tags(self.accept_language)
+            if tags:
+                # The intl.accept_languages pref is what Chromium builds the Accept-Language
+                # header (and navigator.languages) from: a plain comma list, Chromium adds
+                # the q-values itself. --lang alone does not change the header on Linux;
+                # it only sets the UI locale, so it gets the first tag.
+                options.add_argument(f"--lang={tags[0]}")
+                options.add_experimental_option("prefs", {"intl.accept_languages": ",".join(tags)})
             service = Service(executable_path=CHROMEDRIVER)
             self.driver = webdriver.Chrome(service=service, options=options)
             self.driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
@@ -229,7 +238,8 @@ def cmd_demo_login(args):
 # Measures the page in one go. An element counts as overflowing when its border box
 # reaches outside #card's border box (0.5 px tolerance for sub-pixel layout) or when its
 # content is wider than its box (scrollWidth > clientWidth: text cut off). Elements that
-# are not rendered (hidden inputs, closed <details>) are skipped.
+# are not rendered (hidden inputs, display:none, invisible, inside a closed <details>) are
+# skipped.
 INSPECT_JS = r"""
 const q = (s) => document.querySelector(s);
 const txt = (e) => (e ? e.innerText.trim() : null);
@@ -253,9 +263,11 @@ const overflow = [];
 const scope = card || document.body;
 for (const e of scope.querySelectorAll('label, input, button, select, h1, p')) {
   if (e.type === 'hidden') continue;
+  // checkVisibility() is false for display:none and for content inside a closed <details>
+  // (content-visibility: hidden), which still has a layout box.
+  if (e.checkVisibility && !e.checkVisibility({visibilityProperty: true})) continue;
   const r = e.getBoundingClientRect();
   if (r.width === 0 && r.height === 0) continue;
-  if (getComputedStyle(e).visibility === 'hidden') continue;
   const reasons = [];
   if (cr && (r.left < cr.left - EPS || r.right > cr.right + EPS ||
              r.top < cr.top - EPS || r.bottom > cr.bottom + EPS)) reasons.push('outside-card');
@@ -282,6 +294,7 @@ return {
   card: cr ? {left: r1(cr.left), right: r1(cr.right), width: r1(cr.width)} : null,
   input_user_dir: user ? getComputedStyle(user).direction : null,
   text_align_heading: h1 ? getComputedStyle(h1).textAlign : null,
+  navigator_languages: Array.from(navigator.languages || []),
   page_scroll_width: document.documentElement.scrollWidth,
   viewport_width: document.documentElement.clientWidth,
 };

@@ -33,7 +33,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -128,6 +128,28 @@ class Browser:
         return False
 
 
+def network_error(driver):
+    """Chromium's own error code (ERR_CONNECTION_REFUSED, ...) when the tab shows its
+    "can't be reached" page instead of a server's answer, else None."""
+    return driver.execute_script(
+        "if (!location.href.startsWith('chrome-error:')) return null;"
+        "const e = document.querySelector('.error-code');"
+        "return (e && e.innerText.trim()) || 'network error';"
+    )
+
+
+def check_network(driver, url):
+    err = network_error(driver)
+    if err:
+        raise CheckFailed(f"could not load {url}: {err}", url=url)
+
+
+def load(driver, url):
+    driver.get(url)
+    check_network(driver, url)
+    wait_loaded(driver)
+
+
 def wait_loaded(driver, timeout=FORM_TIMEOUT_S):
     WebDriverWait(driver, timeout).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
@@ -173,7 +195,7 @@ def cmd_demo_login(args):
     shots = Path(args.screenshot_dir) if args.screenshot_dir else None
     with Browser() as driver:
         try:
-            driver.get(base + "/demo")
+            load(driver, base + "/demo")
             # The demo SP answers with a redirect to the IdP; wait for the form, or stop
             # early on an error page (it has an h1#heading but no form).
             try:
@@ -197,11 +219,27 @@ def cmd_demo_login(args):
             driver.find_element(By.CSS_SELECTOR, "#password").send_keys(args.password)
             if shots:
                 save_screenshot(driver, shots / "form.png")
+            old_form = driver.find_element(By.CSS_SELECTOR, "#login-form")
             driver.find_element(By.CSS_SELECTOR, "#logon").click()
 
             def at_acs(d):
+                check_network(d, d.current_url)
                 path = urlsplit(d.current_url).path
-                return path.endswith("/demo/acs") and d.find_elements(By.CSS_SELECTOR, "#name-id")
+                if path.endswith("/demo/acs") and d.find_elements(By.CSS_SELECTOR, "#name-id"):
+                    return True
+                try:
+                    old_form.is_enabled()
+                    return False  # still the page we clicked on
+                except StaleElementReferenceException:
+                    pass
+                # A new page: the form again with an error (wrong password), or an error
+                # page, ends the wait at once instead of after ACS_TIMEOUT_S.
+                if d.execute_script(
+                    "return document.readyState === 'complete' &&"
+                    " !!document.querySelector('#error, #message')"
+                ):
+                    raise CheckFailed("the sign-in was refused", page=page_summary(d))
+                return False
 
             try:
                 WebDriverWait(driver, ACS_TIMEOUT_S).until(at_acs)
@@ -303,8 +341,7 @@ return {
 
 def cmd_inspect_form(args):
     with Browser(args.accept_language) as driver:
-        driver.get(args.url)
-        wait_loaded(driver)
+        load(driver, args.url)
         # Fonts (and so text widths) may settle after load.
         driver.execute_script("return document.fonts ? document.fonts.ready.then(() => true) : true")
         report = driver.execute_script(INSPECT_JS)
@@ -315,8 +352,7 @@ def cmd_inspect_form(args):
 
 def cmd_screenshot(args):
     with Browser(args.accept_language) as driver:
-        driver.get(args.url)
-        wait_loaded(driver)
+        load(driver, args.url)
         driver.execute_script("return document.fonts ? document.fonts.ready.then(() => true) : true")
         save_screenshot(driver, args.out)
         return {"ok": True}

@@ -51,11 +51,42 @@ impl Fixture {
         self.dir.path()
     }
 
-    /// The configuration text for one SP signing as `sign`, plus `extra`.
+    /// The configuration for one SP signing as `sign`, plus `extra`.
     pub fn config(&self, sign: &str, extra: &str) -> Config {
+        self.config_full("https://idp.test", SECRET_A, "", sign, extra)
+    }
+
+    /// A TLS certificate for 127.0.0.1 in the fixture: (cert, key) paths.
+    pub fn tls(&self) -> (PathBuf, PathBuf) {
+        let cert = self.path().join("tls.crt");
+        let key = self.path().join("tls.key");
+        if !cert.exists() {
+            let pair = pureconnect_idp::keys::generate::self_signed(
+                "127.0.0.1",
+                2048,
+                30,
+                &["127.0.0.1", "localhost"],
+            )
+            .unwrap();
+            std::fs::write(&cert, &pair.cert_pem).unwrap();
+            std::fs::write(&key, &pair.key_pem).unwrap();
+        }
+        (cert, key)
+    }
+
+    /// The configuration with every varying part given: entity ID, session secret, extra
+    /// `[server]` lines, the SP's sign mode, and extra tables at the end.
+    pub fn config_full(
+        &self,
+        entity_id: &str,
+        secret: &str,
+        server: &str,
+        sign: &str,
+        extra: &str,
+    ) -> Config {
         let text = format!(
-            "[idp]\nentity_id = \"https://idp.test\"\norganization_name = \"testorg\"\n\
-             [session]\nsecret = \"{SECRET_A}\"\n\
+            "[server]\n{server}\n[idp]\nentity_id = \"{entity_id}\"\norganization_name = \"testorg\"\n\
+             [session]\nsecret = \"{secret}\"\n\
              [backend]\ntype = \"file\"\nusers_file = \"users.toml\"\n\
              [[service_providers]]\nentity_id = \"{SP_ID}\"\nacs_urls = [\"{SP_ACS}\", \"https://sp.test/acs2\"]\nsign = \"{sign}\"\nservice_name = \"directory\"\n\
              {extra}"

@@ -4,4 +4,5 @@
 mod common;
 mod demo;
 mod i18n;
+mod proxy;
 mod sso;

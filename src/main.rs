@@ -38,6 +38,23 @@ enum Cmd {
         #[arg(long)]
         http: bool,
     },
+    /// Print what to enter in Genesys Cloud for this identity provider.
+    GenesysConfig {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The Genesys Cloud region of the organization (e.g. us-east-1, eu-central-1).
+        #[arg(long)]
+        region: String,
+        /// The Provider Name users see on Genesys Cloud's login page.
+        #[arg(long, default_value = "PureConnect")]
+        name: String,
+        /// Print the JSON body of PUT /api/v2/identityproviders/cic.
+        #[arg(long)]
+        json: bool,
+        /// Go on for a region where PureConnect is not supported as an SSO provider.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage the users file.
     Users {
         #[command(subcommand)]
@@ -197,6 +214,30 @@ async fn main() -> Result<()> {
         Cmd::Users {
             cmd: UsersCmd::Hash,
         } => hash_password(),
+        Cmd::GenesysConfig {
+            config,
+            region,
+            name,
+            json,
+            force,
+        } => {
+            let cfg = Config::load(&config)?;
+            let g = pureconnect_idp::genesys::build(&cfg, &region, &name)
+                .map_err(anyhow::Error::msg)?;
+            if let Some(w) = &g.warning {
+                eprintln!("WARNING: {w}");
+                if !force {
+                    eprintln!("(use --force to print the configuration anyway)");
+                    std::process::exit(2);
+                }
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&g.json())?);
+            } else {
+                print!("{}", g.text());
+            }
+            Ok(())
+        }
         Cmd::Selftest {
             url,
             user,

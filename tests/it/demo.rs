@@ -121,3 +121,85 @@ async fn demo_mode_over_https_passes_selftest_and_the_browser_flow() {
     );
     selftest(&demo.url, "agent1", "agent1").run().await.unwrap();
 }
+
+fn genesys_config(cfg: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pureconnect-idp"))
+        .arg("genesys-config")
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn genesys_config_prints_what_to_enter_and_refuses_unsupported_regions() {
+    let fx = Fixture::new();
+    fx.config_full(
+        "auto",
+        SECRET_A,
+        "public_base_url = \"https://sso.example.com/PureConnect\"",
+        "assertion",
+        "[[service_providers]]\ngenesys_region = \"eu-central-1\"\n",
+    );
+    let cfg = fx.path().join("idp.toml");
+    let cert = std::fs::read_to_string(fx.path().join("certs/signing/idp.crt")).unwrap();
+    let (code, out, _) = genesys_config(&cfg, &["--region", "eu-central-1"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Provider's Issuer URI:     https://sso.example.com\n"),
+        "{out}"
+    );
+    assert!(out.contains("Target URL:                https://sso.example.com/PureConnect/ICNotifierIDP/login?loginType=saml\n"));
+    assert!(out.contains("Relying Party Identifier:  https://login.mypurecloud.de/saml\n"));
+    assert!(out.contains("Endpoint Compression:      on"));
+    assert!(out.contains(cert.trim()), "the certificate PEM is printed");
+
+    let (code, out, _) = genesys_config(&cfg, &["--region", "us-east-1", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for field in [
+        "name",
+        "disabled",
+        "issuerURI",
+        "ssoTargetURI",
+        "sloURI",
+        "sloBinding",
+        "relyingPartyIdentifier",
+        "certificate",
+        "certificates",
+        "nameIdentifierFormat",
+        "ssoBinding",
+        "signAuthnRequests",
+        "providerName",
+        "displayOnLogin",
+        "forceAuthn",
+    ] {
+        assert!(v.get(field).is_some(), "{field} missing from {v}");
+    }
+    assert_eq!(
+        v["relyingPartyIdentifier"],
+        "https://login.mypurecloud.com/saml"
+    );
+    assert_eq!(v["issuerURI"], "https://sso.example.com");
+    assert_eq!(v["certificates"].as_array().unwrap().len(), 1);
+    assert_eq!(v["certificate"].as_str().unwrap().trim(), cert.trim());
+
+    // Not supported for PureConnect: a warning and a non-zero exit, unless forced.
+    let (code, out, err) = genesys_config(&cfg, &["--region", "sa-east-1"]);
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert!(err.contains("does not support PureConnect"), "{err}");
+    let (code, out, err) = genesys_config(&cfg, &["--region", "sa-east-1", "--force"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("WARNING") && out.contains("login.sae1.pure.cloud"));
+    // An unknown region is an error that lists the known ones.
+    let (code, _, err) = genesys_config(&cfg, &["--region", "mars-1"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("us-east-1"), "{err}");
+}

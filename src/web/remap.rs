@@ -193,10 +193,13 @@ impl FromRequestParts<Arc<AppState>> for Origin {
                 client_ip,
             });
         }
+        // HTTP/1.1 names the host in the Host header; HTTP/2 (what browsers speak over TLS)
+        // in the :authority pseudo-header, which arrives as the URI's authority.
         let host = parts
             .headers
             .get(axum::http::header::HOST)
             .and_then(|h| h.to_str().ok())
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
             .map(str::trim)
             .filter(|h| valid_host(h))
             .ok_or_else(|| PageError::bad_request("the request has no usable Host header"))?;

@@ -372,7 +372,7 @@ def build_parser():
 
     i = sub.add_parser("inspect-form", help="measure a credential-form or error page")
     i.add_argument("--url", required=True)
-    i.add_argument("--accept-language", help="e.g. de, ar, ja;q=0.9 (sent as the Accept-Language header)")
+    i.add_argument("--accept-language", help="tags in order, e.g. de or fr-CA,fr,en (q-values are dropped; Chromium adds its own)")
     i.add_argument("--screenshot", help="save a PNG of the page here")
     i.set_defaults(run=cmd_inspect_form)
 

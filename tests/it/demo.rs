@@ -29,9 +29,9 @@ fn start_demo(state_dir: &Path) -> Demo {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut url = None;
-    for line in out.lines() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.trim().strip_prefix("open") {
             url = rest
@@ -41,6 +41,8 @@ fn start_demo(state_dir: &Path) -> Demo {
             break;
         }
     }
+    // Keep draining its output, or its next line would find the pipe closed.
+    std::thread::spawn(move || lines.for_each(drop));
     Demo {
         child,
         url: url.expect("the demo printed its URL"),

@@ -24,7 +24,9 @@ pub struct Page {
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
     pub page: Page,
-    pub intro: String,
+    /// The introduction around the SP's name: (before, name, after); the name is isolated
+    /// with `<bdi>` so a left-to-right name reads right in right-to-left languages.
+    pub intro: (&'static str, &'a str, &'static str),
     pub error: Option<String>,
     pub action: &'a str,
     pub state: &'a str,

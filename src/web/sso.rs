@@ -102,7 +102,11 @@ pub fn render_form(
     html(
         status,
         &LoginPage {
-            intro: lang.tf("login.intro", &[("sp", v.sp_name)]),
+            intro: {
+                let text = lang.t("login.intro");
+                let (before, after) = text.split_once("{sp}").unwrap_or((text, ""));
+                (before, v.sp_name, after)
+            },
             error: v.error,
             action: &action,
             state: v.pending_sealed,

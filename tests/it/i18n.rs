@@ -242,3 +242,58 @@ async fn every_error_page_in_german_japanese_and_arabic() {
     assert_eq!(langs, expected);
     idp.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_renders_the_form_in_all_22_languages_without_overflow() {
+    let fx = Fixture::new();
+    let idp = TestIdp::start(fx.config("assertion", "")).await;
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts/i18n");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut problems = Vec::new();
+    for l in Lang::all() {
+        let tag = l.tag();
+        let shot = shots.join(format!("{tag}.png"));
+        let (ok, v) = browser(&[
+            "inspect-form",
+            "--url",
+            &request_url(&idp),
+            "--accept-language",
+            tag,
+            "--screenshot",
+            shot.to_str().unwrap(),
+        ]);
+        assert!(ok, "{tag}: {v}");
+        let want_dir = if matches!(tag, "ar" | "he") {
+            "rtl"
+        } else {
+            "ltr"
+        };
+        let checks = [
+            (v["lang"] == tag, "html lang"),
+            (v["dir"] == want_dir, "html dir"),
+            (v["title"] == l.t("login.page_title"), "title"),
+            (v["heading"] == l.t("login.heading"), "heading"),
+            (
+                v["buttons"]["logon"] == l.t("login.submit"),
+                "Log On button",
+            ),
+            (
+                v["buttons"]["cancel"] == l.t("login.cancel"),
+                "Cancel button",
+            ),
+            (
+                v["overflow"].as_array().is_some_and(|o| o.is_empty()),
+                "text overflowing the form box",
+            ),
+            (v["input_user_dir"] == "ltr", "user ID field left-to-right"),
+        ];
+        for (good, what) in checks {
+            if !good {
+                problems.push(format!("{tag}: {what}: {v}"));
+            }
+        }
+        assert!(!l.t("login.submit").trim().is_empty() && !l.t("login.cancel").trim().is_empty());
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    idp.stop().await;
+}

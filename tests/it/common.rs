@@ -189,7 +189,7 @@ pub async fn post(c: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Page
     page(r).await
 }
 
-async fn page(r: reqwest::Response) -> Page {
+pub async fn page(r: reqwest::Response) -> Page {
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     Page {
@@ -325,4 +325,39 @@ pub fn metadata_cert_pem(metadata: &str) -> String {
         "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
         lines.join("\n")
     )
+}
+
+/// A GET of the login endpoint under `base` with a deflated AuthnRequest from the test SP
+/// (RelayState `keep-me`), as a browser arrives from the SP.
+pub fn request_url(base: &str) -> String {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let xml = format!("<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_r\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:Issuer>{SP_ID}</saml:Issuer></samlp:AuthnRequest>");
+    format!(
+        "{base}/ICNotifierIDP/login?loginType=saml&RelayState=keep-me&SAMLRequest={}",
+        url::form_urlencoded::byte_serialize(
+            pureconnect_idp::saml::binding::encode_redirect(&xml).as_bytes()
+        )
+        .collect::<String>()
+    )
+}
+
+/// pysaml2 checks the SAMLResponse `resp` (base64) for the request `rid`; `extra` adds flags.
+pub fn sp_verify(dir: &Path, md: &str, resp: &str, rid: &str, extra: &[&str]) -> (bool, Value) {
+    let rf = dir.join("resp.b64");
+    std::fs::write(&rf, resp).unwrap();
+    let mut args = vec![
+        "verify",
+        "--idp-metadata",
+        md,
+        "--entity-id",
+        SP_ID,
+        "--acs",
+        SP_ACS,
+        "--response-file",
+        rf.to_str().unwrap(),
+        "--request-id",
+        rid,
+    ];
+    args.extend_from_slice(extra);
+    pysaml2(&args)
 }

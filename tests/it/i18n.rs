@@ -24,32 +24,14 @@ fn html_lang(body: &str) -> (String, String) {
 }
 
 async fn get_lang(c: &reqwest::Client, url: &str, accept: &str) -> Page {
-    let r = c
-        .get(url)
-        .header("accept-language", accept)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    Page {
-        status,
-        headers,
-        body: r.text().await.unwrap(),
-    }
-}
-
-fn request_url(idp: &TestIdp) -> String {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let xml = format!("<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_r\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:Issuer>{SP_ID}</saml:Issuer></samlp:AuthnRequest>");
-    format!(
-        "{}&SAMLRequest={}",
-        idp.login_url(),
-        url::form_urlencoded::byte_serialize(
-            pureconnect_idp::saml::binding::encode_redirect(&xml).as_bytes()
-        )
-        .collect::<String>()
+    page(
+        c.get(url)
+            .header("accept-language", accept)
+            .send()
+            .await
+            .unwrap(),
     )
+    .await
 }
 
 /// Records the language each authentication was asked in.
@@ -100,7 +82,7 @@ async fn form_language_follows_accept_language_and_the_picker() {
         ("fi", "en-US", "ltr"),
         (";;garbage", "en-US", "ltr"),
     ] {
-        let p = get_lang(&c, &request_url(&idp), accept).await;
+        let p = get_lang(&c, &request_url(&idp.base), accept).await;
         assert_eq!(p.status, 200, "{accept}");
         assert_eq!(
             html_lang(&p.body),
@@ -111,7 +93,7 @@ async fn form_language_follows_accept_language_and_the_picker() {
         assert!(p.body.contains(&t(want, "login.submit")), "{accept}");
     }
     // The picker lists every language in its own name.
-    let p = get_lang(&c, &request_url(&idp), "en").await;
+    let p = get_lang(&c, &request_url(&idp.base), "en").await;
     for name in [
         "Deutsch",
         "日本語",
@@ -153,7 +135,7 @@ async fn form_language_follows_accept_language_and_the_picker() {
     assert_eq!(html_lang(&body).0, "ja");
     assert!(body.contains(&t("ja", "login.heading")));
     // …which wins over Accept-Language on the next login.
-    let p = get_lang(&c, &request_url(&idp), "de").await;
+    let p = get_lang(&c, &request_url(&idp.base), "de").await;
     assert_eq!(html_lang(&p.body).0, "ja");
     idp.stop().await;
 }
@@ -202,7 +184,7 @@ async fn every_error_page_in_german_japanese_and_arabic() {
         let p = get_lang(&c, &idp.url("/nowhere"), tag).await;
         check(&p, 404, "error.not_found", "not found");
         // The form, then each outcome of the backend.
-        let form = get_lang(&c, &request_url(&idp), tag).await;
+        let form = get_lang(&c, &request_url(&idp.base), tag).await;
         for (user, status, key) in [
             ("agent1-wrong", 200, "error.bad_credentials"),
             ("locked", 403, "error.account_problem"),
@@ -256,7 +238,7 @@ async fn chromium_renders_the_form_in_all_22_languages_without_overflow() {
         let (ok, v) = browser(&[
             "inspect-form",
             "--url",
-            &request_url(&idp),
+            &request_url(&idp.base),
             "--accept-language",
             tag,
             "--screenshot",

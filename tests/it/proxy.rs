@@ -8,18 +8,6 @@ use std::time::{Duration, Instant};
 
 const SECRET_B: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
-fn request_url(base: &str) -> String {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let xml = format!("<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_r\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:Issuer>{SP_ID}</saml:Issuer></samlp:AuthnRequest>");
-    format!(
-        "{base}/ICNotifierIDP/login?loginType=saml&RelayState=keep-me&SAMLRequest={}",
-        url::form_urlencoded::byte_serialize(
-            pureconnect_idp::saml::binding::encode_redirect(&xml).as_bytes()
-        )
-        .collect::<String>()
-    )
-}
-
 struct Nginx(Child);
 
 impl Drop for Nginx {
@@ -184,21 +172,13 @@ async fn pysaml2_logs_in_through_nginx_from_nginx_example_conf() {
     let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
     let (acs, resp, _) = autopost(&done.body).expect("a Response through the proxy");
     assert_eq!(acs, SP_ACS);
-    let rf = fx.path().join("resp.b64");
-    std::fs::write(&rf, resp).unwrap();
-    let (ok, v) = pysaml2(&[
-        "verify",
-        "--idp-metadata",
+    let (ok, v) = sp_verify(
+        fx.path(),
         md,
-        "--entity-id",
-        SP_ID,
-        "--acs",
-        SP_ACS,
-        "--response-file",
-        rf.to_str().unwrap(),
-        "--request-id",
+        &resp,
         req["request_id"].as_str().unwrap(),
-    ]);
+        &[],
+    );
     assert!(ok, "{v}");
     assert_eq!(v["name_id"], "agent1@example.com");
     assert_eq!(v["issuer"], format!("https://127.0.0.1:{port}"));

@@ -94,23 +94,7 @@ async fn pysaml2_accepts_the_response_for_each_sign_mode() {
         let md = idp.metadata_file(fx.path()).await;
         let md = md.to_str().unwrap();
         let (resp, rid) = login_via_pysaml2(md, "redirect").await;
-        let rf = fx.path().join("resp.b64");
-        std::fs::write(&rf, &resp).unwrap();
-        let mut args = vec![
-            "verify",
-            "--idp-metadata",
-            md,
-            "--entity-id",
-            SP_ID,
-            "--acs",
-            SP_ACS,
-            "--response-file",
-            rf.to_str().unwrap(),
-            "--request-id",
-            &rid,
-        ];
-        args.extend(flags.iter().copied());
-        let (ok, v) = pysaml2(&args);
+        let (ok, v) = sp_verify(fx.path(), md, &resp, &rid, &flags);
         assert!(ok, "sign = {mode}: {v}");
         assert_eq!(v["name_id"], "agent1@example.com");
         assert_eq!(
@@ -130,19 +114,7 @@ async fn pysaml2_accepts_the_response_for_each_sign_mode() {
         assert_eq!(v["assertion_signed"], mode != "response", "{v}");
         assert_eq!(v["response_signed"], mode != "assertion", "{v}");
         // The same Response presented for another request is refused.
-        let (ok, v) = pysaml2(&[
-            "verify",
-            "--idp-metadata",
-            md,
-            "--entity-id",
-            SP_ID,
-            "--acs",
-            SP_ACS,
-            "--response-file",
-            rf.to_str().unwrap(),
-            "--request-id",
-            "_other",
-        ]);
+        let (ok, v) = sp_verify(fx.path(), md, &resp, "_other", &[]);
         assert!(!ok, "{v}");
         idp.stop().await;
     }
@@ -190,21 +162,7 @@ async fn plain_base64_redirect_and_post_binding_are_accepted() {
     let md = md.to_str().unwrap();
     // HTTP-POST binding, completed and checked by pysaml2.
     let (resp, rid) = login_via_pysaml2(md, "post").await;
-    let rf = fx.path().join("resp.b64");
-    std::fs::write(&rf, &resp).unwrap();
-    let (ok, v) = pysaml2(&[
-        "verify",
-        "--idp-metadata",
-        md,
-        "--entity-id",
-        SP_ID,
-        "--acs",
-        SP_ACS,
-        "--response-file",
-        rf.to_str().unwrap(),
-        "--request-id",
-        &rid,
-    ]);
+    let (ok, v) = sp_verify(fx.path(), md, &resp, &rid, &[]);
     assert!(ok, "{v}");
     // Redirect binding without compression ("Endpoint Compression" off in Genesys Cloud).
     let xml = authn_xml(SP_ID, Some(SP_ACS), Some(&idp.login_url()));
@@ -281,21 +239,13 @@ async fn cancel_answers_authn_failed() {
     let p = submit(&c, &form.body, "", "", "cancel").await;
     let (acs, resp, _) = autopost(&p.body).expect("cancel posts a Response to the ACS");
     assert_eq!(acs, SP_ACS);
-    let rf = fx.path().join("resp.b64");
-    std::fs::write(&rf, &resp).unwrap();
-    let (ok, v) = pysaml2(&[
-        "verify",
-        "--idp-metadata",
+    let (ok, v) = sp_verify(
+        fx.path(),
         md,
-        "--entity-id",
-        SP_ID,
-        "--acs",
-        SP_ACS,
-        "--response-file",
-        rf.to_str().unwrap(),
-        "--request-id",
+        &resp,
         req["request_id"].as_str().unwrap(),
-    ]);
+        &[],
+    );
     assert!(!ok);
     assert_eq!(
         v["status"], "urn:oasis:names:tc:SAML:2.0:status:Responder",

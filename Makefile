@@ -1,5 +1,6 @@
 # pureconnect-idp: `make run` starts the demo identity provider, `make test` runs every check.
-# Both install what they need (Debian packages, a Python venv for the test tools) when missing.
+# Both install what they need when missing: Debian packages (apt-get, through
+# scripts/install-deps.sh) and a Python venv for the test tools.
 
 CARGO      ?= cargo
 VENV       ?= .venv-test

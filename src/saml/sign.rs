@@ -13,8 +13,6 @@ use thiserror::Error;
 #[error("signing failed: {0}")]
 pub struct SignError(pub String);
 
-pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
-
 /// Appends a signature template for the element whose `ID` is `ref_id`.
 pub fn template_into(out: &mut String, ref_id: &str, key: &SigningKey) {
     out.push_str("<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>");

@@ -14,6 +14,7 @@ pub struct GenesysConfig {
     pub provider_name: String,
     pub issuer_uri: String,
     pub target_url: String,
+    pub slo_url: String,
     pub relying_party: String,
     pub certificates: Vec<(String, String)>,
     pub warning: Option<String>,
@@ -66,6 +67,7 @@ pub fn build(cfg: &Config, region_id: &str, name: &str) -> Result<GenesysConfig,
         provider_name: name.to_string(),
         issuer_uri,
         target_url: base.url("/ICNotifierIDP/login?loginType=saml"),
+        slo_url: base.url(crate::web::LOGOUT_PATH),
         relying_party,
         certificates,
         warning: region.warning(),
@@ -86,6 +88,8 @@ impl GenesysConfig {
             "Relying Party Identifier:  {}\n",
             self.relying_party
         ));
+        s.push_str(&format!("Single Logout URI:         {}\n", self.slo_url));
+        s.push_str("Single Logout Binding:     HTTP Redirect\n");
         s.push_str("Endpoint Compression:      on\n\n");
         s.push_str(
             "The Provider's Certificate (upload each; the first is the one that signs now):\n",
@@ -106,7 +110,7 @@ impl GenesysConfig {
             "issuerURI": self.issuer_uri,
             "ssoTargetURI": self.target_url,
             "ssoBinding": "HTTP Redirect",
-            "sloURI": "",
+            "sloURI": self.slo_url,
             "sloBinding": "HTTP Redirect",
             "relyingPartyIdentifier": self.relying_party,
             "certificate": certs.first().copied().unwrap_or_default(),

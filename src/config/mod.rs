@@ -5,10 +5,12 @@
 //! It does not open certificates, users files or SP metadata: the modules that own those do.
 
 mod duration;
+mod sp;
 
 use duration::duration;
 pub use duration::parse_duration;
 use serde::Deserialize;
+pub use sp::{SignMode, SpConfig};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use thiserror::Error;
@@ -132,6 +134,12 @@ pub struct SessionConfig {
     /// How long a shown credential form stays usable.
     #[serde(default = "default_login_timeout", deserialize_with = "duration")]
     pub login_timeout: Duration,
+    /// How long after signing in a user is signed in again without the form (a shift).
+    #[serde(default = "default_sso_lifetime", deserialize_with = "duration")]
+    pub lifetime: Duration,
+    /// The SSO session ends after this long without a login through it.
+    #[serde(default = "default_idle_timeout", deserialize_with = "duration")]
+    pub idle_timeout: Duration,
 }
 
 impl Default for SessionConfig {
@@ -140,12 +148,20 @@ impl Default for SessionConfig {
             secret: None,
             secret_file: None,
             login_timeout: default_login_timeout(),
+            lifetime: default_sso_lifetime(),
+            idle_timeout: default_idle_timeout(),
         }
     }
 }
 
 fn default_login_timeout() -> Duration {
     Duration::from_secs(600)
+}
+fn default_sso_lifetime() -> Duration {
+    Duration::from_secs(8 * 3600)
+}
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(2 * 3600)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -180,32 +196,6 @@ impl Default for BackendConfig {
             users_file: PathBuf::from("users.toml"),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SignMode {
-    #[default]
-    Assertion,
-    Response,
-    Both,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct SpConfig {
-    pub entity_id: Option<String>,
-    #[serde(default)]
-    pub acs_urls: Vec<String>,
-    pub audience: Option<String>,
-    #[serde(default)]
-    pub sign: SignMode,
-    pub metadata_file: Option<PathBuf>,
-    pub genesys_region: Option<String>,
-    /// Value of the `ServiceName` attribute (Genesys Cloud: where to land after login).
-    pub service_name: Option<String>,
-    /// A short name shown on the form ("continue to …"); defaults to the entity ID.
-    pub display_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -279,7 +269,10 @@ impl Config {
             BackendConfig::File { users_file } => fix(users_file),
         }
         for sp in &mut self.service_providers {
-            if let Some(p) = sp.metadata_file.as_mut() {
+            for p in [sp.metadata_file.as_mut(), sp.certificate_file.as_mut()]
+                .into_iter()
+                .flatten()
+            {
                 fix(p)
             }
         }
@@ -338,6 +331,12 @@ impl Config {
         if let Some(s) = &self.session.secret {
             crate::session::decode_secret(s).map_err(|m| self.invalid("session.secret", m))?;
         }
+        if self.session.idle_timeout > self.session.lifetime {
+            return Err(self.invalid(
+                "session.idle_timeout",
+                "must not be longer than session.lifetime",
+            ));
+        }
         if self.saml.clock_skew.as_secs() == 0 {
             return Err(self.invalid("saml.clock_skew", "must be more than 0 seconds"));
         }
@@ -352,22 +351,7 @@ impl Config {
             ));
         }
         for (i, sp) in self.service_providers.iter().enumerate() {
-            let key = |k: &str| format!("service_providers[{i}].{k}");
-            if sp.entity_id.is_none() && sp.metadata_file.is_none() && sp.genesys_region.is_none() {
-                return Err(self.invalid(
-                    &key("entity_id"),
-                    "is required (or give metadata_file or genesys_region)",
-                ));
-            }
-            for (j, acs) in sp.acs_urls.iter().enumerate() {
-                let parsed = url::Url::parse(acs);
-                if !matches!(parsed, Ok(ref u) if u.scheme() == "https" || u.scheme() == "http") {
-                    return Err(self.invalid(
-                        &key(&format!("acs_urls[{j}]")),
-                        format!("`{acs}` is not an absolute http(s) URL"),
-                    ));
-                }
-            }
+            sp.validate(self, i)?;
         }
         Ok(())
     }

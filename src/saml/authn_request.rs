@@ -113,7 +113,7 @@ impl AuthnRequest {
 
 /// Destination matches when scheme, host, port and path agree; the query (`loginType=saml`)
 /// is compared leniently since SPs differ in whether they keep it.
-fn same_endpoint(a: &str, b: &str) -> bool {
+pub(crate) fn same_endpoint(a: &str, b: &str) -> bool {
     match (url::Url::parse(a), url::Url::parse(b)) {
         (Ok(x), Ok(y)) => {
             x.scheme() == y.scheme()

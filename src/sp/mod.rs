@@ -5,10 +5,10 @@
 //! Issuer and requested ACS, which SP it is and which ACS URL the Response may go to. A
 //! Response is never sent to a URL this module did not approve.
 
+mod import;
 pub mod regions;
 
 use crate::config::{Config, ConfigError, SignMode, SpConfig};
-use std::str::FromStr;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -29,6 +29,15 @@ pub struct ServiceProvider {
     pub service_name: Option<String>,
     pub display_name: String,
     pub relative_acs: bool,
+    /// A short name for IdP-initiated links.
+    pub alias: Option<String>,
+    pub allow_idp_initiated: bool,
+    pub require_signed_requests: bool,
+    /// The SP's signing certificates (from the configuration or its metadata).
+    pub certs: Vec<openssl::x509::X509>,
+    pub allow_sha1: bool,
+    /// Where LogoutResponses go (HTTP-Redirect).
+    pub slo_url: Option<String>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -71,6 +80,12 @@ impl Registry {
                 service_name: None,
                 display_name: "the demo application".into(),
                 relative_acs: true,
+                alias: Some("demo".into()),
+                allow_idp_initiated: true,
+                require_signed_requests: false,
+                certs: Vec::new(),
+                allow_sha1: false,
+                slo_url: None,
             }));
         }
         Ok(Registry { sps })
@@ -78,6 +93,16 @@ impl Registry {
 
     pub fn get(&self, entity_id: &str) -> Option<Arc<ServiceProvider>> {
         self.sps.iter().find(|s| s.entity_id == entity_id).cloned()
+    }
+
+    /// The SP an IdP-initiated link names, by entity ID or alias.
+    pub fn find(&self, id_or_alias: &str) -> Option<Arc<ServiceProvider>> {
+        self.get(id_or_alias).or_else(|| {
+            self.sps
+                .iter()
+                .find(|s| s.alias.as_deref() == Some(id_or_alias))
+                .cloned()
+        })
     }
 
     pub fn all(&self) -> &[Arc<ServiceProvider>] {
@@ -124,6 +149,8 @@ fn entry(cfg: &Config, i: usize, c: &SpConfig) -> Result<ServiceProvider, Config
     let key = |k: &str| format!("service_providers[{i}].{k}");
     let mut entity_id = c.entity_id.clone();
     let mut acs_urls = c.acs_urls.clone();
+    let mut slo_url = c.slo_url.clone();
+    let mut certs = Vec::new();
     if let Some(r) = &c.genesys_region {
         let region = Region::find(r).ok_or_else(|| {
             cfg.invalid(
@@ -145,16 +172,41 @@ fn entry(cfg: &Config, i: usize, c: &SpConfig) -> Result<ServiceProvider, Config
         if acs_urls.is_empty() {
             acs_urls.push(region.acs());
         }
+        slo_url.get_or_insert_with(|| region.slo());
     }
     if let Some(path) = &c.metadata_file {
-        let (md_id, md_acs) = read_sp_metadata(path)
+        let md = import::read_metadata(path)
             .map_err(|m| cfg.invalid(&key("metadata_file"), format!("{}: {m}", path.display())))?;
-        entity_id.get_or_insert(md_id);
-        for a in md_acs {
+        entity_id.get_or_insert(md.entity_id);
+        for a in md.acs_urls {
             if !acs_urls.contains(&a) {
                 acs_urls.push(a);
             }
         }
+        if slo_url.is_none() {
+            slo_url = md.slo_url;
+        }
+        certs.extend(md.certs);
+    }
+    if let Some(pem) = &c.certificate {
+        certs.extend(
+            import::certs_from_pem(pem.as_bytes())
+                .map_err(|m| cfg.invalid(&key("certificate"), m))?,
+        );
+    }
+    if let Some(path) = &c.certificate_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            cfg.invalid(&key("certificate_file"), format!("{}: {e}", path.display()))
+        })?;
+        certs.extend(import::certs_from_pem(&pem).map_err(|m| {
+            cfg.invalid(&key("certificate_file"), format!("{}: {m}", path.display()))
+        })?);
+    }
+    if c.require_signed_requests && certs.is_empty() {
+        return Err(cfg.invalid(
+            &key("require_signed_requests"),
+            "needs the SP's certificate: set certificate, certificate_file or a metadata_file with a signing key",
+        ));
     }
     let entity_id = entity_id.ok_or_else(|| cfg.invalid(&key("entity_id"), "is required"))?;
     if acs_urls.is_empty() {
@@ -171,28 +223,13 @@ fn entry(cfg: &Config, i: usize, c: &SpConfig) -> Result<ServiceProvider, Config
         sign: c.sign,
         service_name: c.service_name.clone(),
         relative_acs: false,
+        alias: c.alias.clone(),
+        allow_idp_initiated: c.allow_idp_initiated,
+        require_signed_requests: c.require_signed_requests,
+        certs,
+        allow_sha1: c.allow_sha1_signatures,
+        slo_url,
     })
-}
-
-/// Reads an SP's metadata: its entityID and its HTTP-POST ACS URLs, default first.
-fn read_sp_metadata(path: &std::path::Path) -> Result<(String, Vec<String>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    if text.contains("<!DOCTYPE") {
-        return Err("metadata with a DOCTYPE is refused".into());
-    }
-    let ed = samael::metadata::EntityDescriptor::from_str(&text)
-        .map_err(|e| format!("not SAML metadata: {e}"))?;
-    let id = ed.entity_id.clone().ok_or("the metadata has no entityID")?;
-    let mut acs: Vec<(bool, usize, String)> = ed
-        .sp_sso_descriptors
-        .iter()
-        .flatten()
-        .flat_map(|d| d.assertion_consumer_services.iter())
-        .filter(|a| a.binding == crate::saml::metadata::POST_BINDING)
-        .map(|a| (a.is_default != Some(true), a.index, a.location.clone()))
-        .collect();
-    acs.sort();
-    Ok((id, acs.into_iter().map(|(_, _, l)| l).collect()))
 }
 
 #[cfg(test)]

@@ -5,15 +5,17 @@
 //! — and mapping each backend outcome to its page. Audit events for every attempt go to the
 //! `audit` target; the password is never logged.
 
-use super::pages::{html, AutoPostPage, Page, PageError, AUTOPOST_SCRIPT};
+use super::answer::{post_to_acs, Outcome};
+use super::pages::{Page, PageError};
 use super::remap::Origin;
 use super::sso::{page_for, render_form, FormView, Pending, LANG_COOKIE, STATE_PURPOSE};
-use super::AppState;
-use crate::backend::{AuthError, Principal};
-use crate::saml::response::{self, Addressing, Statement, Status};
+use super::sso_session::{self, SsoSession};
+use super::{cookies, AppState};
+use crate::backend::AuthError;
+use crate::saml::response::Status;
 use crate::session::SealError;
 use crate::sp::ServiceProvider;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use std::collections::HashMap;
@@ -75,7 +77,15 @@ pub async fn handle(
     match action {
         "cancel" => {
             audit(origin, &page, &sp, "", "cancelled");
-            respond(state, origin, &page, &sp, &pending, None).await
+            post_to_acs(
+                state,
+                origin,
+                &page,
+                &sp,
+                &pending,
+                Outcome::Failure(Status::AuthnFailed),
+            )
+            .await
         }
         "language" => {
             let mut r = form_again(
@@ -127,25 +137,7 @@ fn form_again(
 }
 
 fn set_lang_cookie(r: &mut Response, origin: &Origin, tag: &str) {
-    let path = url::Url::parse(origin.base.as_str())
-        .map(|u| u.path().trim_end_matches('/').to_string())
-        .unwrap_or_default();
-    let path = if path.is_empty() {
-        "/".to_string()
-    } else {
-        path
-    };
-    let secure = if origin.base.is_https() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let c = format!(
-        "{LANG_COOKIE}={tag}; Path={path}; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}"
-    );
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    cookies::set(r, origin, LANG_COOKIE, tag, Some(31_536_000));
 }
 
 fn audit(origin: &Origin, page: &Page, sp: &ServiceProvider, user: &str, result: &str) {
@@ -196,7 +188,20 @@ async fn login(
     match outcome {
         Ok(p) => {
             audit(origin, page, sp, &p.user_id, "ok");
-            respond(state, origin, page, sp, pending, Some(&p)).await
+            let session = SsoSession::new(&p);
+            let mut r = post_to_acs(
+                state,
+                origin,
+                page,
+                sp,
+                pending,
+                Outcome::Success(session.clone()),
+            )
+            .await;
+            if r.status().is_success() {
+                sso_session::store(state, &mut r, origin, &session);
+            }
+            r
         }
         Err(AuthError::BadCredentials) => {
             audit(origin, page, sp, user, "bad_credentials");
@@ -244,88 +249,4 @@ async fn login(
                 .into_response()
         }
     }
-}
-
-/// Builds and signs the Response (success when `principal` is given, AuthnFailed otherwise)
-/// off the async executor, and returns the auto-POST page that carries it to the ACS.
-async fn respond(
-    state: &Arc<AppState>,
-    origin: &Origin,
-    page: &Page,
-    sp: &Arc<ServiceProvider>,
-    pending: &Pending,
-    principal: Option<&Principal>,
-) -> Response {
-    // The ACS was approved when the request came in; check again in case the configuration
-    // changed since.
-    let acs = match state.sps.resolve(
-        &sp.entity_id,
-        Some(&pending.acs),
-        None,
-        origin.base.as_str(),
-    ) {
-        Ok((_, acs)) => acs,
-        Err(e) => {
-            return PageError::bad_request(e.to_string())
-                .on(page)
-                .into_response()
-        }
-    };
-    let issuer = state.entity_id(&origin.base);
-    let keys = state.keys.current();
-    let org = state.config.idp.organization_name.clone();
-    let lifetime = state.config.idp.assertion_lifetime;
-    let sp2 = sp.clone();
-    let rid = pending.rid.clone();
-    let acs2 = acs.clone();
-    let principal = principal.cloned();
-    let signed = tokio::task::spawn_blocking(move || {
-        let a = Addressing {
-            issuer: &issuer,
-            acs: &acs2,
-            in_response_to: rid.as_deref(),
-        };
-        match principal {
-            Some(p) => {
-                let mut attrs: Vec<(&str, &str)> = vec![("email", &p.email)];
-                if let Some(o) = &org {
-                    attrs.push(("OrganizationName", o));
-                }
-                if let Some(s) = &sp2.service_name {
-                    attrs.push(("ServiceName", s));
-                }
-                if let Some(d) = &p.display_name {
-                    attrs.push(("displayName", d));
-                }
-                let session_index = crate::saml::xml::new_id();
-                let s = Statement {
-                    email: &p.email,
-                    audience: &sp2.audience,
-                    session_index: &session_index,
-                    authn_instant: chrono::Utc::now(),
-                    lifetime,
-                    attributes: &attrs,
-                };
-                response::success(&a, &s, sp2.sign, &keys.active)
-            }
-            None => response::failure(&a, Status::AuthnFailed, &keys.active),
-        }
-    })
-    .await;
-    let xml = match signed {
-        Ok(Ok(x)) => x,
-        Ok(Err(e)) => return PageError::internal(e).on(page).into_response(),
-        Err(e) => return PageError::internal(e).on(page).into_response(),
-    };
-    let encoded = crate::saml::binding::encode_post(&xml);
-    html(
-        StatusCode::OK,
-        &AutoPostPage {
-            page: page.clone(),
-            acs: &acs,
-            saml_response: &encoded,
-            relay_state: pending.rs.as_deref(),
-            script: AUTOPOST_SCRIPT,
-        },
-    )
 }

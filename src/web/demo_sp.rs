@@ -107,6 +107,7 @@ pub async fn acs(
     let metadata = crate::saml::metadata::idp_metadata(
         &state.entity_id(&origin.base),
         &state.sso_url(&origin.base),
+        &state.slo_url(&origin.base),
         &state.keys.current(),
     );
     let idp = match samael::metadata::EntityDescriptor::from_str(&metadata) {

@@ -12,6 +12,7 @@ pub async fn metadata(State(state): State<Arc<AppState>>, origin: Origin) -> imp
     let xml = crate::saml::metadata::idp_metadata(
         &state.entity_id(&origin.base),
         &state.sso_url(&origin.base),
+        &state.slo_url(&origin.base),
         &keys,
     );
     (

@@ -3,13 +3,18 @@
 //! Owns the router (which path goes to which handler) and [`AppState`], built once at
 //! start-up and shared read-only by every request.
 
+pub mod answer;
+pub mod cookies;
 pub mod credentials;
 pub mod demo_sp;
 pub mod metadata;
 pub mod ops;
 pub mod pages;
 pub mod remap;
+pub mod slo;
 pub mod sso;
+pub mod sso_session;
+pub mod verify;
 
 use crate::backend::CredentialBackend;
 use crate::config::Config;
@@ -23,6 +28,7 @@ use remap::{Cidr, PublicBase};
 use std::sync::Arc;
 
 pub const LOGIN_PATH: &str = "/ICNotifierIDP/login";
+pub const LOGOUT_PATH: &str = "/ICNotifierIDP/logout";
 pub const METADATA_PATH: &str = "/ICNotifierIDP/metadata";
 pub const CSS_PATH: &str = "/ICNotifierIDP/static/idp.css";
 pub const DEMO_PATH: &str = "/demo";
@@ -56,11 +62,17 @@ impl AppState {
     pub fn sso_url(&self, base: &PublicBase) -> String {
         base.url(&format!("{LOGIN_PATH}?loginType=saml"))
     }
+
+    /// The Single Logout endpoint.
+    pub fn slo_url(&self, base: &PublicBase) -> String {
+        base.url(LOGOUT_PATH)
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
     let mut r = Router::new()
         .route(LOGIN_PATH, get(sso::login_get).post(sso::login_post))
+        .route(LOGOUT_PATH, get(slo::logout_get).post(slo::logout_post))
         .route(METADATA_PATH, get(metadata::metadata))
         .route(CSS_PATH, get(ops::stylesheet))
         .route("/healthz", get(ops::healthz));

@@ -56,6 +56,12 @@ pub struct ErrorPage {
 }
 
 #[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage {
+    pub page: Page,
+}
+
+#[derive(Template)]
 #[template(path = "demo_result.html")]
 pub struct DemoResultPage {
     pub page: Page,

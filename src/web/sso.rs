@@ -5,13 +5,17 @@
 //! sealing the pending login into the form, and showing the credential form in the user's
 //! language. What happens when the form comes back is `credentials`' job.
 
+use super::answer::{post_to_acs, Outcome};
 use super::credentials;
 use super::ops::css_url;
 use super::pages::{html, LoginPage, Page, PageError};
 use super::remap::Origin;
-use super::AppState;
+use super::verify::{self, Received};
+use super::{cookies, sso_session, AppState};
 use crate::i18n::{negotiate::negotiate, Lang};
+use crate::saml::response::Status;
 use crate::saml::{authn_request, binding};
+use crate::sp::ServiceProvider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -48,17 +52,6 @@ pub fn params(raw: &[u8]) -> HashMap<String, String> {
     m
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 /// The language and stylesheet of a page for this request; `picked` is a language chosen on
 /// the form, which wins over the cookie and the browser's preferences.
 pub fn page_for(
@@ -70,7 +63,7 @@ pub fn page_for(
     let accept = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let picked = picked.or_else(|| cookie(headers, LANG_COOKIE));
+    let picked = picked.or_else(|| cookies::get(headers, LANG_COOKIE));
     Page {
         lang: negotiate(picked, accept, state.default_lang),
         css: origin.map(css_url),
@@ -118,8 +111,9 @@ pub fn render_form(
     )
 }
 
-enum Binding {
-    Redirect,
+enum Binding<'a> {
+    /// HTTP-Redirect, with the raw query string (its signature covers the raw parts).
+    Redirect(&'a str),
     Post,
 }
 
@@ -129,7 +123,8 @@ pub async fn login_get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let q = params(query.as_deref().unwrap_or("").as_bytes());
+    let raw = query.unwrap_or_default();
+    let q = params(raw.as_bytes());
     let origin = match origin {
         Ok(o) => o,
         Err(e) => {
@@ -139,10 +134,20 @@ pub async fn login_get(
         }
     };
     let page = page_for(&state, Some(&origin), &headers, None);
-    match start(&state, &origin, page.clone(), &q, Binding::Redirect) {
-        Ok(r) => r,
-        Err(e) => e.on(&page).into_response(),
-    }
+    let r = if !q.contains_key("SAMLRequest") && q.contains_key("sp") {
+        idp_initiated(&state, &origin, &headers, page.clone(), &q).await
+    } else {
+        start(
+            &state,
+            &origin,
+            &headers,
+            page.clone(),
+            &q,
+            Binding::Redirect(&raw),
+        )
+        .await
+    };
+    r.unwrap_or_else(|e| e.on(&page).into_response())
 }
 
 pub async fn login_post(
@@ -169,10 +174,16 @@ pub async fn login_post(
     }
     if form.contains_key("SAMLRequest") {
         let page = page_for(&state, Some(&origin), &headers, None);
-        return match start(&state, &origin, page.clone(), &form, Binding::Post) {
-            Ok(r) => r,
-            Err(e) => e.on(&page).into_response(),
-        };
+        return start(
+            &state,
+            &origin,
+            &headers,
+            page.clone(),
+            &form,
+            Binding::Post,
+        )
+        .await
+        .unwrap_or_else(|e| e.on(&page).into_response());
     }
     if form.contains_key("state") {
         return credentials::handle(&state, &origin, &headers, &form).await;
@@ -196,32 +207,69 @@ fn check_login_type(q: &HashMap<String, String>) -> Result<(), PageError> {
     }
 }
 
-fn start(
-    state: &AppState,
+fn relay_state(q: &HashMap<String, String>) -> Result<Option<String>, PageError> {
+    let rs = q.get("RelayState").cloned();
+    if rs.as_ref().is_some_and(|r| r.len() > MAX_RELAY_STATE) {
+        return Err(PageError::bad_request(format!(
+            "RelayState is longer than {MAX_RELAY_STATE} bytes"
+        )));
+    }
+    Ok(rs)
+}
+
+/// What the request asks of the user's session.
+#[derive(Clone, Copy, Default)]
+struct Ask {
+    force_authn: bool,
+    is_passive: bool,
+}
+
+async fn start(
+    state: &Arc<AppState>,
     origin: &Origin,
+    headers: &HeaderMap,
     page: Page,
     q: &HashMap<String, String>,
-    binding_kind: Binding,
+    binding_kind: Binding<'_>,
 ) -> Result<Response, PageError> {
     check_login_type(q)?;
     let encoded = q
         .get("SAMLRequest")
         .ok_or_else(|| PageError::bad_request("the request has no SAMLRequest"))?;
-    let relay_state = q.get("RelayState").cloned();
-    if relay_state
-        .as_ref()
-        .is_some_and(|r| r.len() > MAX_RELAY_STATE)
-    {
-        return Err(PageError::bad_request(format!(
-            "RelayState is longer than {MAX_RELAY_STATE} bytes"
-        )));
-    }
+    let relay_state = relay_state(q)?;
     let xml = match binding_kind {
-        Binding::Redirect => binding::decode_redirect(encoded).map(|(x, _)| x),
+        Binding::Redirect(_) => binding::decode_redirect(encoded).map(|(x, _)| x),
         Binding::Post => binding::decode_post(encoded),
     }
     .map_err(|e| PageError::bad_request(e.to_string()))?;
-    let req = authn_request::parse(&xml).map_err(|e| PageError::bad_request(e.to_string()))?;
+    let mut req = authn_request::parse(&xml).map_err(|e| PageError::bad_request(e.to_string()))?;
+    let issuer = req.issuer.clone();
+    let refused = |e: String| {
+        tracing::warn!(client = %origin.client_ip, %issuer, "refused an AuthnRequest: {e}");
+        PageError::bad_request(e)
+    };
+    let sp = state
+        .sps
+        .get(&req.issuer)
+        .ok_or_else(|| refused(crate::sp::SpError::UnknownSp(req.issuer.clone()).to_string()))?;
+    let how = match binding_kind {
+        Binding::Redirect(query) => Received::Redirect {
+            query,
+            param: "SAMLRequest",
+        },
+        Binding::Post => Received::Post,
+    };
+    let signed = verify::check(&sp, how, &xml, &req.id, sp.require_signed_requests)
+        .map_err(|e| refused(e.to_string()))?;
+    if let Some(signed_xml) = signed {
+        // Act only on what the signature covers.
+        req = authn_request::parse(&signed_xml).map_err(|e| refused(e.to_string()))?;
+        if req.issuer != issuer {
+            return Err(refused(
+                "the signed Issuer differs from the unsigned one".into(),
+            ));
+        }
+    }
     req.check(
         chrono::Utc::now(),
         state.config.saml.clock_skew,
@@ -236,21 +284,105 @@ fn start(
             req.acs_index,
             origin.base.as_str(),
         )
-        .map_err(|e| {
-            tracing::warn!(client = %origin.client_ip, issuer = %req.issuer, "refused an AuthnRequest: {e}");
-            PageError::bad_request(e.to_string())
-        })?;
+        .map_err(|e| refused(e.to_string()))?;
     let pending = Pending {
         rid: Some(req.id.clone()),
         sp: sp.entity_id.clone(),
         acs,
         rs: relay_state,
     };
+    let ask = Ask {
+        force_authn: req.force_authn,
+        is_passive: req.is_passive,
+    };
+    tracing::info!(sp = %sp.entity_id, request = %req.id, client = %origin.client_ip, "AuthnRequest accepted");
+    proceed(state, origin, headers, page, &sp, pending, ask).await
+}
+
+/// `…/login?loginType=saml&sp=<entity ID or alias>[&RelayState=…]`: an unsolicited Response
+/// to the SP's default ACS, after the form or through the SSO session.
+async fn idp_initiated(
+    state: &Arc<AppState>,
+    origin: &Origin,
+    headers: &HeaderMap,
+    page: Page,
+    q: &HashMap<String, String>,
+) -> Result<Response, PageError> {
+    check_login_type(q)?;
+    let name = q.get("sp").map_or("", String::as_str);
+    let sp = state
+        .sps
+        .find(name)
+        .filter(|sp| sp.allow_idp_initiated)
+        .ok_or_else(|| {
+            tracing::warn!(client = %origin.client_ip, sp = %name.chars().take(200).collect::<String>(), "refused an IdP-initiated login");
+            PageError::bad_request(format!(
+                "`{}` is not a service provider that allows IdP-initiated sign-in",
+                name.chars().take(200).collect::<String>()
+            ))
+        })?;
+    let (sp, acs) = state
+        .sps
+        .resolve(&sp.entity_id, None, None, origin.base.as_str())
+        .map_err(|e| PageError::bad_request(e.to_string()))?;
+    let pending = Pending {
+        rid: None,
+        sp: sp.entity_id.clone(),
+        acs,
+        rs: relay_state(q)?,
+    };
+    tracing::info!(sp = %sp.entity_id, client = %origin.client_ip, "IdP-initiated login");
+    proceed(state, origin, headers, page, &sp, pending, Ask::default()).await
+}
+
+/// The SSO session answers when it can; otherwise the form, or NoPassive when the SP asked
+/// for no interaction.
+async fn proceed(
+    state: &Arc<AppState>,
+    origin: &Origin,
+    headers: &HeaderMap,
+    page: Page,
+    sp: &Arc<ServiceProvider>,
+    pending: Pending,
+    ask: Ask,
+) -> Result<Response, PageError> {
+    let session = if ask.force_authn {
+        None
+    } else {
+        sso_session::read(state, headers)
+    };
+    if let Some(s) = session {
+        tracing::info!(target: "audit", result = "ok_session", user = %s.user_id, sp = %sp.entity_id, client_ip = %origin.client_ip, lang = page.lang.tag(), "login");
+        let mut r = post_to_acs(
+            state,
+            origin,
+            &page,
+            sp,
+            &pending,
+            Outcome::Success(s.clone()),
+        )
+        .await;
+        if r.status().is_success() {
+            sso_session::store(state, &mut r, origin, &s);
+        }
+        return Ok(r);
+    }
+    if ask.is_passive {
+        tracing::info!(target: "audit", result = "no_passive", sp = %sp.entity_id, client_ip = %origin.client_ip, lang = page.lang.tag(), "login");
+        return Ok(post_to_acs(
+            state,
+            origin,
+            &page,
+            sp,
+            &pending,
+            Outcome::Failure(Status::NoPassive),
+        )
+        .await);
+    }
     let sealed = state
         .sealer
         .seal(STATE_PURPOSE, &pending)
         .map_err(PageError::internal)?;
-    tracing::info!(sp = %sp.entity_id, request = %req.id, client = %origin.client_ip, "showing the credential form");
     Ok(render_form(
         state,
         origin,

@@ -5,4 +5,5 @@ mod common;
 mod demo;
 mod i18n;
 mod proxy;
+mod sessions;
 mod sso;

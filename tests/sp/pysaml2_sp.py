@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """An independent SAML 2.0 service provider, pysaml2 acting as the SP, for the integration tests.
 
-Owns the SP side of Web Browser SSO as the Rust tests in tests/ drive it through
-std::process::Command: printing SP metadata (`metadata`), building an AuthnRequest for the
-IdP described by a metadata file, HTTP-Redirect or HTTP-POST, optionally signed (`authn`),
-and validating the SAMLResponse the IdP posts back (`verify`) with pysaml2's own checks
-(signatures through xmlsec1 against the IdP metadata certificates only, audience,
-InResponseTo, Destination, Recipient, times) plus a few of its own, noted in the code.
+Owns the SP side of Web Browser SSO and Single Logout as the Rust tests in tests/ drive it
+through std::process::Command: printing SP metadata (`metadata`), building an AuthnRequest
+for the IdP described by a metadata file, HTTP-Redirect or HTTP-POST, optionally signed
+(`authn`), and validating the SAMLResponse the IdP posts back (`verify`) with pysaml2's own
+checks (signatures through xmlsec1 against the IdP metadata certificates only, audience,
+InResponseTo, Destination, Recipient, times) plus a few of its own, noted in the code; for
+SLO, building a LogoutRequest to the IdP's SingleLogoutService (`logout`) and validating the
+LogoutResponse the IdP sends back, HTTP-Redirect query signature or HTTP-POST enveloped
+signature (`verify-logout`).
 Every subcommand prints one JSON object on stdout (`metadata` prints XML); pysaml2's
 logging goes to stderr. Exit status: 0 success, 1 failure (stdout then holds
 {"ok": false, "error": "<ExceptionClass>: <message>"}), 2 usage error (argparse).
@@ -27,7 +30,7 @@ import traceback
 import warnings
 import zlib
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 # cryptography warns about pysaml2's use of deprecated cipher modes on import; keep
 # stderr readable for the Rust test output.
@@ -38,7 +41,8 @@ from saml2.client import Saml2Client  # noqa: E402
 from saml2.config import SPConfig  # noqa: E402
 from saml2.metadata import entity_descriptor, metadata_tostring_fix  # noqa: E402
 from saml2.response import StatusError  # noqa: E402
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS  # noqa: E402
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID  # noqa: E402
+from saml2.sigver import SIGNER_ALGS, extract_rsa_key_from_x509_cert, pem_format  # noqa: E402
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256  # noqa: E402
 
 STATUS_SUCCESS = samlp.STATUS_SUCCESS
@@ -60,6 +64,18 @@ class NoVerifiedAssertion(HarnessError):
 
 
 class MissingDestination(HarnessError):
+    pass
+
+
+class MissingSignature(HarnessError):
+    pass
+
+
+class BadRedirectSignature(HarnessError):
+    pass
+
+
+class LogoutResponseRejected(HarnessError):
     pass
 
 
@@ -184,7 +200,7 @@ class _FormInputs(HTMLParser):
 
 
 def fix_redirect_url(url, location):
-    """Make sure the query separator after the SSO location is right.
+    """Make sure the query separator after the SSO/SLO location is right.
 
     pysaml2 7.5.5 already glues with '&' when the location has a query string
     (pack.http_redirect_message); this also copes with a location that ends in a bare
@@ -226,6 +242,11 @@ def cmd_authn(args):
         response_binding=BINDING_HTTP_POST,
         **extra,
     )
+    return emit(request_json(args, info, reqid))
+
+
+def request_json(args, info, reqid):
+    """The JSON for a request pysaml2's apply_binding packed (authn and logout)."""
     location = info["url"]
     if args.binding == "redirect":
         url = dict(info["headers"])["Location"]
@@ -255,7 +276,7 @@ def cmd_authn(args):
         else:
             raw = base64.b64decode(out["fields"]["SAMLRequest"])
         out["xml"] = raw.decode("utf-8")
-    return emit(out)
+    return out
 
 
 # --------------------------------------------------------------------------- verify
@@ -384,6 +405,201 @@ def success_json(resp, status):
     }
 
 
+# --------------------------------------------------------------------------- logout
+
+
+def cmd_logout(args):
+    if args.sign and not (args.key and args.cert):
+        raise HarnessError("--sign needs --key and --cert")
+    config = sp_config(args, idp_metadata=args.idp_metadata)
+    client = Saml2Client(config)
+    idp = pick_idp(client, args.idp_entity_id)
+    binding = BINDINGS[args.binding]
+    # The IdP's SingleLogoutService Location for this binding, from its metadata.
+    binding, location = client.pick_binding("single_logout_service", [binding], "idpsso", entity_id=idp)
+    if not location:
+        raise HarnessError(f"no SingleLogoutService Location for {binding} in the IdP metadata")
+    # As Saml2Client.do_logout does: POST signs the XML (enveloped), Redirect the query.
+    sign_post = bool(args.sign) and binding == BINDING_HTTP_POST
+    sign_redirect = bool(args.sign) and binding == BINDING_HTTP_REDIRECT
+    reqid, request = client.create_logout_request(
+        location,
+        idp,
+        name_id=NameID(text=args.name_id, format=args.name_id_format),
+        session_indexes=[args.session_index] if args.session_index else None,
+        sign=sign_post,
+        sign_alg=SIG_RSA_SHA256 if sign_post else None,
+        digest_alg=DIGEST_SHA256 if sign_post else None,
+    )
+    info = client.apply_binding(
+        binding,
+        str(request),
+        location,
+        relay_state=args.relay_state or "",
+        sign=sign_redirect,
+        sigalg=SIG_RSA_SHA256,
+    )
+    return emit(request_json(args, info, reqid))
+
+
+# --------------------------------------------------------------------------- verify-logout
+
+SAML_QUERY_PARAMS = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")
+REDIRECT_SIGALGS = (SIG_RSA_SHA256,)  # the only SigAlg accepted on a Redirect signature
+
+
+def raw_query_params(query):
+    """The SAML parameters of a query string, name -> value still URL-encoded as received.
+
+    The Redirect signature covers the encoded octets exactly as sent (SAML bindings
+    3.4.4.1), so the values are kept raw; a repeated SAML parameter is refused.
+    """
+    params = {}
+    for part in query.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name = unquote_plus(name)
+        if name not in SAML_QUERY_PARAMS:
+            continue  # e.g. the SP's own query string on its SLO URL
+        if name in params:
+            raise HarnessError(f"query parameter {name} appears more than once")
+        params[name] = value
+    return params
+
+
+def verify_redirect_query_signature(client, idp, raw):
+    """Check the HTTP-Redirect SigAlg/Signature over the raw query against the IdP metadata.
+
+    pysaml2 7.5.5 has saml2.sigver.verify_redirect_signature, but it rebuilds the signed
+    string by urlencode()-ing the already decoded values, which is not what bindings
+    3.4.4.1 says (verify over the octets as received: a signature over e.g. `%20` in
+    RelayState, or lowercase percent-escapes, would be refused, and a different encoding
+    of the same values accepted). So the string is built here from the raw parts, in the
+    order SAMLResponse, RelayState (if present), SigAlg; the RSA check itself is pysaml2's
+    own (SIGNER_ALGS[RSA-SHA256], i.e. the cryptography package, PKCS#1 v1.5), with the
+    keys of the IdP's signing certificates from its metadata only
+    (KeyDescriptor use="signing" or without use).
+    """
+    if "Signature" not in raw or "SigAlg" not in raw:
+        raise MissingSignature("HTTP-Redirect LogoutResponse has no SigAlg/Signature query parameters")
+    sigalg = unquote_plus(raw["SigAlg"])
+    if sigalg not in REDIRECT_SIGALGS:
+        raise BadRedirectSignature(f"SigAlg {sigalg!r} not allowed (only {', '.join(REDIRECT_SIGALGS)})")
+    try:
+        signature = base64.b64decode(unquote_plus(raw["Signature"]), validate=True)
+    except ValueError as exc:
+        raise BadRedirectSignature(f"Signature is not base64: {exc}") from exc
+    signed = "&".join(f"{k}={raw[k]}" for k in ("SAMLResponse", "RelayState", "SigAlg") if k in raw)
+    try:
+        signed = signed.encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise BadRedirectSignature("query string is not ASCII (not URL-encoded?)") from exc
+    certs = client.metadata.certs(idp, "idpsso", "signing")
+    if not certs:
+        raise BadRedirectSignature(f"no signing certificate for {idp!r} in the IdP metadata")
+    signer = SIGNER_ALGS[sigalg]
+    for _name, cert in certs:
+        if signer.verify(signed, signature, extract_rsa_key_from_x509_cert(pem_format(cert))):
+            return
+    raise BadRedirectSignature(
+        f"query signature does not verify with any of the {len(certs)} signing certificate(s) in the IdP metadata"
+    )
+
+
+def cmd_verify_logout(args):
+    status = {}
+    try:
+        raw = {}
+        relay_state = None
+        if args.url:
+            if args.binding not in (None, "redirect"):
+                raise HarnessError("--url is the HTTP-Redirect binding; use --response-file for --binding post")
+            binding = BINDING_HTTP_REDIRECT
+            url = urlsplit(args.url)
+            slo = urlsplit(args.slo)
+            if (url.scheme, url.netloc, url.path) != (slo.scheme, slo.netloc, slo.path):
+                where = f"{url.scheme}://{url.netloc}{url.path}"
+                raise HarnessError(f"redirect goes to {where!r}, not to the SP's SLO URL {args.slo!r}")
+            raw = raw_query_params(url.query)
+            if "SAMLResponse" not in raw:
+                raise HarnessError("no SAMLResponse query parameter in --url")
+            saml_response = unquote_plus(raw["SAMLResponse"])
+            if "RelayState" in raw:
+                relay_state = unquote_plus(raw["RelayState"])
+        else:
+            if args.binding not in (None, "post"):
+                raise HarnessError("--response-file is the HTTP-POST binding; use --url for --binding redirect")
+            binding = BINDING_HTTP_POST
+            with open(args.response_file, "r", encoding="ascii") as fh:
+                saml_response = fh.read().strip()
+        try:
+            status = status_from_xml(decode_saml_response(saml_response))
+        except Exception:  # pysaml2 will report what is wrong with it
+            pass
+
+        config = sp_config(args, idp_metadata=args.idp_metadata)
+        client = Saml2Client(config)
+        idp = pick_idp(client, args.idp_entity_id)
+        signature_checked = False
+        if binding == BINDING_HTTP_REDIRECT and (args.require_signature or "Signature" in raw or "SigAlg" in raw):
+            # Checked before the XML is even parsed, as an SP should.
+            verify_redirect_query_signature(client, idp, raw)
+            signature_checked = True
+        # pysaml2 inflates/decodes, checks an enveloped signature if there is one (xmlsec1,
+        # IdP metadata certificates only), the Destination if present, the status.
+        resp = client.parse_logout_request_response(saml_response, binding)
+        if status.get("status") not in (None, STATUS_SUCCESS):
+            raise StatusError(f"top-level status {status.get('status')}")
+        if resp is None or resp.response is None:
+            raise LogoutResponseRejected("pysaml2 returned no LogoutResponse (could not unravel the message)")
+        top = resp.response
+        # _parse_response ignores what StatusResponse.verify() returns (InResponseTo,
+        # Destination, IssueInstant); run it again with the request ID and honour it.
+        resp.request_id = args.request_id
+        if not resp.verify():
+            raise LogoutResponseRejected(
+                f"pysaml2 rejected the LogoutResponse (InResponseTo={top.in_response_to!r}, expected "
+                f"{args.request_id!r}; Destination={top.destination!r}, expected {args.slo!r}; "
+                f"IssueInstant={top.issue_instant!r})"
+            )
+        # pysaml2 only compares InResponseTo / Destination when they are present.
+        if top.in_response_to != args.request_id:
+            raise LogoutResponseRejected(f"InResponseTo {top.in_response_to!r}, expected {args.request_id!r}")
+        if not top.destination:
+            raise MissingDestination("LogoutResponse has no Destination attribute")
+        if top.destination != args.slo:
+            raise LogoutResponseRejected(f"Destination {top.destination!r}, expected {args.slo!r}")
+        # pysaml2 takes the signing keys from the Issuer's metadata but does not compare
+        # the Issuer with the IdP the request went to.
+        if resp.issuer() != idp:
+            raise LogoutResponseRejected(f"Issuer {resp.issuer()!r}, expected {idp!r}")
+        if binding == BINDING_HTTP_POST:
+            if top.signature is not None:
+                signature_checked = True  # pysaml2 verified it above, or raised
+            elif args.require_signature:
+                raise MissingSignature("HTTP-POST LogoutResponse carries no enveloped signature")
+        return emit(
+            {
+                "ok": True,
+                "status": status.get("status", STATUS_SUCCESS),
+                "in_response_to": top.in_response_to,
+                "issuer": resp.issuer(),
+                "destination": top.destination,
+                "signature_checked": signature_checked,
+                "relay_state": relay_state,
+                "response_id": top.id,
+                "binding": "redirect" if binding == BINDING_HTTP_REDIRECT else "post",
+            }
+        )
+    except Exception as exc:  # noqa: BLE001 - every failure becomes ok:false
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+        out = {"ok": False, "error": err_text(exc)}
+        out.update(status)
+        return emit(out, 1)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -430,6 +646,33 @@ def build_parser():
     v.add_argument("--want-response-signed", action="store_true")
     v.add_argument("--audience", help="expected Audience (default: --entity-id)")
     v.add_argument("--any-name-id-format", action="store_true", help="do not check the NameID Format")
+
+    lo = sub.add_parser("logout", help="create a LogoutRequest to the IdP's SingleLogoutService (JSON on stdout)")
+    common(lo)
+    lo.add_argument("--name-id", required=True, help="NameID value of the user (Format: --name-id-format)")
+    lo.add_argument("--session-index", help="SessionIndex to put in the request")
+    lo.add_argument("--binding", choices=sorted(BINDINGS), default="redirect")
+    lo.add_argument("--relay-state")
+    lo.add_argument("--sign", action="store_true", help="sign: Redirect = SigAlg/Signature query, POST = enveloped")
+    lo.add_argument("--key", help="PEM private key for --sign")
+    lo.add_argument("--cert", help="PEM certificate for --sign")
+    lo.add_argument("--slo", help="the SP's own SingleLogoutService URL (SP config)")
+    lo.add_argument("--show-xml", action="store_true", help="also put the request XML in the JSON as 'xml'")
+
+    vl = sub.add_parser("verify-logout", help="validate the IdP's LogoutResponse (JSON on stdout)")
+    common(vl)
+    src = vl.add_mutually_exclusive_group(required=True)
+    src.add_argument("--url", help="full Location of the IdP's HTTP-Redirect to the SP's SLO URL")
+    src.add_argument("--response-file", help="file holding the base64 SAMLResponse form value (HTTP-POST)")
+    vl.add_argument("--binding", choices=sorted(BINDINGS), help="default: redirect with --url, post with --response-file")
+    vl.add_argument("--request-id", required=True, help="ID of the LogoutRequest this must answer (InResponseTo)")
+    vl.add_argument("--slo", required=True, help="the SP's SLO URL: the expected Destination")
+    vl.add_argument(
+        "--require-signature",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Redirect: SigAlg/Signature query signature required; POST: enveloped signature required (default on)",
+    )
     return p
 
 
@@ -444,7 +687,13 @@ def main(argv=None):
         # pysaml2 logs every rejected message at ERROR with the whole document; the
         # JSON on stdout already says what went wrong.
         logging.getLogger("saml2").setLevel(logging.CRITICAL)
-    cmds = {"metadata": cmd_metadata, "authn": cmd_authn, "verify": cmd_verify}
+    cmds = {
+        "metadata": cmd_metadata,
+        "authn": cmd_authn,
+        "verify": cmd_verify,
+        "logout": cmd_logout,
+        "verify-logout": cmd_verify_logout,
+    }
     # Everything pysaml2 writes (cert/key copies, xmlsec1 inputs) goes to a private
     # temporary directory that is removed on exit.
     with tempfile.TemporaryDirectory(prefix="pysaml2_sp.") as tmp:

@@ -1,0 +1,106 @@
+//! Answering an SP: building and signing the Response, and the auto-POST page that carries it.
+//!
+//! Owns the last step of every login, whichever way it went (credentials, SSO session,
+//! cancel, IsPassive without a session): the ACS is approved again, the Response is built and
+//! signed off the async executor with the key set current at that moment, and the browser
+//! gets the page that posts it. Deciding the outcome is the caller's job.
+
+use super::pages::{html, AutoPostPage, Page, PageError, AUTOPOST_SCRIPT};
+use super::remap::Origin;
+use super::sso::Pending;
+use super::sso_session::SsoSession;
+use super::AppState;
+use crate::saml::response::{self, Addressing, Statement, Status};
+use crate::sp::ServiceProvider;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// How a login ended.
+pub enum Outcome {
+    /// The user is signed in (by the form or by the SSO session).
+    Success(SsoSession),
+    /// Cancelled, or IsPassive without a session.
+    Failure(Status),
+}
+
+/// Builds and signs the Response and returns the auto-POST page that carries it to the ACS.
+pub async fn post_to_acs(
+    state: &Arc<AppState>,
+    origin: &Origin,
+    page: &Page,
+    sp: &Arc<ServiceProvider>,
+    pending: &Pending,
+    outcome: Outcome,
+) -> Response {
+    // The ACS was approved when the request came in; check again in case the configuration
+    // changed since.
+    let acs = match state.sps.resolve(
+        &sp.entity_id,
+        Some(&pending.acs),
+        None,
+        origin.base.as_str(),
+    ) {
+        Ok((_, acs)) => acs,
+        Err(e) => {
+            return PageError::bad_request(e.to_string())
+                .on(page)
+                .into_response()
+        }
+    };
+    let issuer = state.entity_id(&origin.base);
+    let keys = state.keys.current();
+    let org = state.config.idp.organization_name.clone();
+    let lifetime = state.config.idp.assertion_lifetime;
+    let sp2 = sp.clone();
+    let rid = pending.rid.clone();
+    let acs2 = acs.clone();
+    let signed = tokio::task::spawn_blocking(move || {
+        let a = Addressing {
+            issuer: &issuer,
+            acs: &acs2,
+            in_response_to: rid.as_deref(),
+        };
+        match outcome {
+            Outcome::Success(s) => {
+                let mut attrs: Vec<(&str, &str)> = vec![("email", &s.email)];
+                if let Some(o) = &org {
+                    attrs.push(("OrganizationName", o));
+                }
+                if let Some(n) = &sp2.service_name {
+                    attrs.push(("ServiceName", n));
+                }
+                if let Some(d) = &s.display_name {
+                    attrs.push(("displayName", d));
+                }
+                let st = Statement {
+                    email: &s.email,
+                    audience: &sp2.audience,
+                    session_index: &s.session_index,
+                    authn_instant: s.authn_time(),
+                    lifetime,
+                    attributes: &attrs,
+                };
+                response::success(&a, &st, sp2.sign, &keys.active)
+            }
+            Outcome::Failure(status) => response::failure(&a, status, &keys.active),
+        }
+    })
+    .await;
+    let xml = match signed {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return PageError::internal(e).on(page).into_response(),
+        Err(e) => return PageError::internal(e).on(page).into_response(),
+    };
+    let encoded = crate::saml::binding::encode_post(&xml);
+    html(
+        StatusCode::OK,
+        &AutoPostPage {
+            page: page.clone(),
+            acs: &acs,
+            saml_response: &encoded,
+            relay_state: pending.rs.as_deref(),
+            script: AUTOPOST_SCRIPT,
+        },
+    )
+}

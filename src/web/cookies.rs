@@ -1,0 +1,57 @@
+//! Cookies we read and set: one place for their attributes.
+//!
+//! Owns reading a cookie from a request and writing `Set-Cookie` with the attributes every
+//! cookie of ours has: `Path` from the public base (so two products behind one host don't
+//! see each other's), `HttpOnly`, `SameSite=Lax` (a top-level redirect from the SP carries
+//! them), `Secure` when the public base is https. What goes in a cookie is the caller's.
+
+use super::remap::Origin;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+
+/// The value of cookie `name` in the request, if present.
+pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn path_of(origin: &Origin) -> String {
+    let path = url::Url::parse(origin.base.as_str())
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    if path.is_empty() {
+        "/".to_string()
+    } else {
+        path
+    }
+}
+
+/// Adds a `Set-Cookie`; `max_age` None makes a browser-session cookie.
+pub fn set(r: &mut Response, origin: &Origin, name: &str, value: &str, max_age: Option<u64>) {
+    let secure = if origin.base.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
+    let c = format!(
+        "{name}={value}; Path={}{age}; SameSite=Lax; HttpOnly{secure}",
+        path_of(origin)
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// Tells the browser to forget cookie `name`.
+pub fn clear(r: &mut Response, origin: &Origin, name: &str) {
+    set(r, origin, name, "", Some(0));
+}

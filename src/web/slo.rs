@@ -1,0 +1,159 @@
+//! Single Logout at `/ICNotifierIDP/logout`.
+//!
+//! Owns ending the SSO session: a `LogoutRequest` from a configured SP (HTTP-Redirect or
+//! HTTP-POST; its signature checked whenever the SP has a certificate, and required then)
+//! clears the session cookie and is answered with a `LogoutResponse` by HTTP-Redirect to the
+//! SP's SLO URL, signed over the query with the active key. Without a SAML message (a user
+//! following a "sign out" link) the session ends and a "you are signed out" page is shown.
+//! Other SPs the user signed in to are not told (documented in README).
+
+use super::pages::{html, LoggedOutPage, Page, PageError};
+use super::remap::Origin;
+use super::sso::{page_for, params, MAX_RELAY_STATE};
+use super::verify::{self, Received};
+use super::{sso_session, AppState};
+use crate::saml::{binding, logout, signature};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub async fn logout_get(
+    State(state): State<Arc<AppState>>,
+    origin: Result<Origin, PageError>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let raw = query.unwrap_or_default();
+    let q = params(raw.as_bytes());
+    run(&state, origin, &headers, &q, Some(&raw)).await
+}
+
+pub async fn logout_post(
+    State(state): State<Arc<AppState>>,
+    origin: Result<Origin, PageError>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = params(&body);
+    run(&state, origin, &headers, &form, None).await
+}
+
+async fn run(
+    state: &Arc<AppState>,
+    origin: Result<Origin, PageError>,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    redirect_query: Option<&str>,
+) -> Response {
+    let page = page_for(state, origin.as_ref().ok(), headers, None);
+    let origin = match origin {
+        Ok(o) => o,
+        Err(e) => return e.on(&page).into_response(),
+    };
+    let mut r = match q.get("SAMLRequest") {
+        Some(m) => answer(state, &origin, headers, &page, q, m, redirect_query)
+            .unwrap_or_else(|e| e.on(&page).into_response()),
+        None => {
+            if let Some(s) = sso_session::read(state, headers) {
+                tracing::info!(target: "audit", result = "logout", user = %s.user_id, client_ip = %origin.client_ip, "logout");
+            }
+            html(StatusCode::OK, &LoggedOutPage { page: page.clone() })
+        }
+    };
+    // A refused LogoutRequest leaves the session alone: it may be forged.
+    if r.status().is_success() || r.status().is_redirection() {
+        sso_session::clear(&mut r, &origin);
+    }
+    r
+}
+
+fn answer(
+    state: &AppState,
+    origin: &Origin,
+    headers: &HeaderMap,
+    page: &Page,
+    q: &HashMap<String, String>,
+    encoded: &str,
+    redirect_query: Option<&str>,
+) -> Result<Response, PageError> {
+    let relay_state = q.get("RelayState");
+    if relay_state.is_some_and(|r| r.len() > MAX_RELAY_STATE) {
+        return Err(PageError::bad_request(format!(
+            "RelayState is longer than {MAX_RELAY_STATE} bytes"
+        )));
+    }
+    let xml = match redirect_query {
+        Some(_) => binding::decode_redirect(encoded).map(|(x, _)| x),
+        None => binding::decode_post(encoded),
+    }
+    .map_err(|e| PageError::bad_request(e.to_string()))?;
+    let mut req = logout::parse_request(&xml).map_err(|e| PageError::bad_request(e.to_string()))?;
+    let issuer = req.issuer.clone();
+    let refused = |e: String| {
+        tracing::warn!(client = %origin.client_ip, %issuer, "refused a LogoutRequest: {e}");
+        PageError::bad_request(e)
+    };
+    let sp = state
+        .sps
+        .get(&req.issuer)
+        .ok_or_else(|| refused(crate::sp::SpError::UnknownSp(req.issuer.clone()).to_string()))?;
+    let how = match redirect_query {
+        Some(query) => Received::Redirect {
+            query,
+            param: "SAMLRequest",
+        },
+        None => Received::Post,
+    };
+    let required = sp.require_signed_requests || !sp.certs.is_empty();
+    if let Some(signed) =
+        verify::check(&sp, how, &xml, &req.id, required).map_err(|e| refused(e.to_string()))?
+    {
+        req = logout::parse_request(&signed).map_err(|e| refused(e.to_string()))?;
+        if req.issuer != issuer {
+            return Err(refused(
+                "the signed Issuer differs from the unsigned one".into(),
+            ));
+        }
+    }
+    req.check(
+        chrono::Utc::now(),
+        state.config.saml.clock_skew,
+        &state.slo_url(&origin.base),
+    )
+    .map_err(|e| refused(e.to_string()))?;
+    let session = sso_session::read(state, headers);
+    let user = session.as_ref().map(|s| s.user_id.as_str()).unwrap_or("");
+    if session
+        .as_ref()
+        .is_some_and(|s| !s.email.eq_ignore_ascii_case(&req.name_id))
+    {
+        tracing::info!(sp = %sp.entity_id, "LogoutRequest names another user than this browser's session; ending the session anyway");
+    }
+    tracing::info!(target: "audit", result = "logout", user, sp = %sp.entity_id, client_ip = %origin.client_ip, lang = page.lang.tag(), "logout");
+    let Some(slo_url) = sp.slo_url.as_deref() else {
+        tracing::warn!(sp = %sp.entity_id, "no slo_url configured for this service provider; showing the signed-out page instead of answering");
+        return Ok(html(StatusCode::OK, &LoggedOutPage { page: page.clone() }));
+    };
+    let xml = logout::response_xml(&state.entity_id(&origin.base), slo_url, &req.id);
+    let key = state.keys.active();
+    let query = signature::sign_redirect(
+        "SAMLResponse",
+        &binding::encode_redirect(&xml),
+        relay_state.map(String::as_str),
+        &key.pkey,
+    )
+    .map_err(PageError::internal)?;
+    let glue = if slo_url.contains('?') { '&' } else { '?' };
+    let location = format!("{slo_url}{glue}{query}");
+    let mut r = StatusCode::FOUND.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::LOCATION,
+        HeaderValue::from_str(&location).map_err(PageError::internal)?,
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}

@@ -1,0 +1,89 @@
+//! The SSO session: a sealed cookie that lets a signed-in user through without the form.
+//!
+//! Owns what the cookie holds (who signed in, when, the SAML SessionIndex), how long it is
+//! good for (`session.lifetime` from sign-in, `session.idle_timeout` since its last use: the
+//! cookie is sealed again at every use, and the seal's time is the last use), and setting and
+//! clearing it. There is no server-side store: either instance of a pair accepts a cookie the
+//! other made when they share `session.secret`; signing out clears it in this browser.
+
+use super::cookies;
+use super::remap::Origin;
+use super::AppState;
+use crate::backend::Principal;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+pub const SSO_COOKIE: &str = "idp_sso";
+const SSO_PURPOSE: &str = "pureconnect-idp/sso-session/v1";
+/// How far (seconds) the instance that made a session may be ahead of this one.
+const MAX_CLOCK_AHEAD: i64 = 120;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SsoSession {
+    pub user_id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    /// When the user typed the password (seconds since the epoch).
+    pub authn_instant: i64,
+    /// The AuthnStatement's SessionIndex, the same in every assertion of this session.
+    pub session_index: String,
+}
+
+impl SsoSession {
+    pub fn new(p: &Principal) -> Self {
+        SsoSession {
+            user_id: p.user_id.clone(),
+            email: p.email.clone(),
+            display_name: p.display_name.clone(),
+            authn_instant: chrono::Utc::now().timestamp(),
+            session_index: crate::saml::xml::new_id(),
+        }
+    }
+
+    pub fn principal(&self) -> Principal {
+        Principal {
+            user_id: self.user_id.clone(),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+        }
+    }
+
+    pub fn authn_time(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(self.authn_instant, 0).unwrap_or_default()
+    }
+}
+
+/// Whether SSO sessions are on (`session.lifetime` of 0 turns them off).
+pub fn enabled(state: &AppState) -> bool {
+    !state.config.session.lifetime.is_zero()
+}
+
+/// The valid session this request carries, if any.
+pub fn read(state: &AppState, headers: &HeaderMap) -> Option<SsoSession> {
+    if !enabled(state) {
+        return None;
+    }
+    let token = cookies::get(headers, SSO_COOKIE)?;
+    let idle = i64::try_from(state.config.session.idle_timeout.as_secs()).unwrap_or(i64::MAX);
+    let s: SsoSession = state.sealer.unseal(SSO_PURPOSE, token, idle).ok()?;
+    let lifetime = i64::try_from(state.config.session.lifetime.as_secs()).unwrap_or(i64::MAX);
+    let age = chrono::Utc::now().timestamp() - s.authn_instant;
+    // A little negative age is the other instance's clock being ahead.
+    (-MAX_CLOCK_AHEAD..=lifetime).contains(&age).then_some(s)
+}
+
+/// Seals the session (again) into the cookie: at sign-in and at every use.
+pub fn store(state: &AppState, r: &mut Response, origin: &Origin, s: &SsoSession) {
+    if !enabled(state) {
+        return;
+    }
+    match state.sealer.seal(SSO_PURPOSE, s) {
+        Ok(token) => cookies::set(r, origin, SSO_COOKIE, &token, None),
+        Err(e) => tracing::error!("could not seal the SSO session: {e}"),
+    }
+}
+
+pub fn clear(r: &mut Response, origin: &Origin) {
+    cookies::clear(r, origin, SSO_COOKIE);
+}

@@ -1,0 +1,562 @@
+//! SSO sessions, Single Logout, IdP-initiated login and signed AuthnRequests, with pysaml2 as
+//! the SP. A second SP (`SP2`) has a certificate, requires signed requests, allows
+//! IdP-initiated login and has an SLO URL; the fixture's first SP has none of these.
+
+use crate::common::*;
+use pureconnect_idp::i18n::Lang;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const SP2_ID: &str = "urn:test:sp2";
+const SP2_ACS: &str = "https://sp2.test/acs";
+const SP2_SLO: &str = "https://sp2.test/slo";
+const SECRET_B: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+
+struct Sp2 {
+    key: PathBuf,
+    cert: PathBuf,
+}
+
+impl Sp2 {
+    fn new(dir: &Path) -> Sp2 {
+        let pair = pureconnect_idp::keys::generate::self_signed("sp2", 2048, 30, &[]).unwrap();
+        let key = dir.join("sp2.key");
+        let cert = dir.join("sp2.crt");
+        std::fs::write(&key, &pair.key_pem).unwrap();
+        std::fs::write(&cert, &pair.cert_pem).unwrap();
+        Sp2 { key, cert }
+    }
+
+    fn config_entry(&self) -> String {
+        format!(
+            "[[service_providers]]\nentity_id = \"{SP2_ID}\"\nalias = \"sp2\"\nacs_urls = [\"{SP2_ACS}\", \"https://sp2.test/acs-b\"]\n\
+             sign = \"both\"\nallow_idp_initiated = true\nrequire_signed_requests = true\n\
+             certificate_file = \"{}\"\nslo_url = \"{SP2_SLO}\"\n",
+            self.cert.display()
+        )
+    }
+
+    /// pysaml2 as SP2: an AuthnRequest (signed unless `unsigned`) with extra flags.
+    fn authn(&self, md: &str, binding: &str, extra: &[&str]) -> Value {
+        let mut args = vec![
+            "authn",
+            "--idp-metadata",
+            md,
+            "--entity-id",
+            SP2_ID,
+            "--acs",
+            SP2_ACS,
+            "--binding",
+            binding,
+            "--relay-state",
+            "rs two",
+            "--sign",
+            "--key",
+            self.key.to_str().unwrap(),
+            "--cert",
+            self.cert.to_str().unwrap(),
+            "--show-xml",
+        ];
+        args.extend_from_slice(extra);
+        let (ok, v) = pysaml2(&args);
+        assert!(ok, "{v}");
+        v
+    }
+
+    fn verify(&self, dir: &Path, md: &str, resp: &str, rid: Option<&str>) -> (bool, Value) {
+        let rf = dir.join("resp2.b64");
+        std::fs::write(&rf, resp).unwrap();
+        let mut args = vec![
+            "verify",
+            "--idp-metadata",
+            md,
+            "--entity-id",
+            SP2_ID,
+            "--acs",
+            SP2_ACS,
+            "--response-file",
+            rf.to_str().unwrap(),
+            "--want-response-signed",
+            "--want-assertions-signed",
+        ];
+        match rid {
+            Some(r) => args.extend_from_slice(&["--request-id", r]),
+            None => args.push("--allow-unsolicited"),
+        }
+        pysaml2(&args)
+    }
+}
+
+async fn start(fx: &Fixture, sp2: &Sp2, secret: &str) -> TestIdp {
+    let cfg = fx.config_full(
+        "https://idp.test",
+        secret,
+        "",
+        "assertion",
+        &sp2.config_entry(),
+    );
+    TestIdp::start(cfg).await
+}
+
+/// The first SP's request through pysaml2 (unsigned, deflated Redirect).
+fn sp1_authn(md: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "authn",
+        "--idp-metadata",
+        md,
+        "--entity-id",
+        SP_ID,
+        "--acs",
+        SP_ACS,
+    ];
+    args.extend_from_slice(extra);
+    let (ok, v) = pysaml2(&args);
+    assert!(ok, "{v}");
+    v
+}
+
+async fn post_fields(c: &reqwest::Client, req: &Value) -> Page {
+    let fields: Vec<(String, String)> = req["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    post(c, req["action"].as_str().unwrap(), &refs).await
+}
+
+fn set_cookie(p: &Page, name: &str) -> Option<String> {
+    p.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn is_form(p: &Page) -> bool {
+    p.body.contains("id=\"login-form\"")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_skips_the_form_force_authn_shows_it_and_is_passive_needs_one() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let mdp = idp.metadata_file(fx.path()).await;
+    let md = mdp.to_str().unwrap();
+    let c = client();
+
+    // IsPassive and no session: a NoPassive Response, no form.
+    let req = sp1_authn(md, &["--is-passive"]);
+    let p = get(&c, req["url"].as_str().unwrap()).await;
+    assert!(!is_form(&p), "{}", p.body);
+    let (_, resp, _) = autopost(&p.body).expect("an auto-POST form");
+    let (ok, v) = sp_verify(
+        fx.path(),
+        md,
+        &resp,
+        req["request_id"].as_str().unwrap(),
+        &[],
+    );
+    assert!(!ok);
+    assert_eq!(
+        v["sub_status"], "urn:oasis:names:tc:SAML:2.0:status:NoPassive",
+        "{v}"
+    );
+
+    // The form, once.
+    let req = sp1_authn(md, &[]);
+    let form = get(&c, req["url"].as_str().unwrap()).await;
+    assert!(is_form(&form));
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let cookie = set_cookie(&done, "idp_sso").expect("a session cookie");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain-http base: {cookie}");
+    let (_, resp, _) = autopost(&done.body).unwrap();
+    let (ok, first) = sp_verify(
+        fx.path(),
+        md,
+        &resp,
+        req["request_id"].as_str().unwrap(),
+        &[],
+    );
+    assert!(ok, "{first}");
+
+    // A second request, to either SP: a Response straight away, same SessionIndex.
+    let req = sp1_authn(md, &[]);
+    let again = get(&c, req["url"].as_str().unwrap()).await;
+    assert!(!is_form(&again), "{}", again.body);
+    let (acs, resp, _) = autopost(&again.body).expect("an auto-POST form");
+    assert_eq!(acs, SP_ACS);
+    let (ok, second) = sp_verify(
+        fx.path(),
+        md,
+        &resp,
+        req["request_id"].as_str().unwrap(),
+        &[],
+    );
+    assert!(ok, "{second}");
+    assert_eq!(second["name_id"], "agent1@example.com");
+    assert_eq!(second["session_index"], first["session_index"]);
+    assert_ne!(second["response_id"], first["response_id"]);
+    let req = sp2.authn(md, "redirect", &[]);
+    let to_sp2 = get(&c, req["url"].as_str().unwrap()).await;
+    let (acs, resp, rs) = autopost(&to_sp2.body).expect("an auto-POST form for SP2");
+    assert_eq!((acs.as_str(), rs.as_deref()), (SP2_ACS, Some("rs two")));
+    let (ok, v) = sp2.verify(fx.path(), md, &resp, req["request_id"].as_str());
+    assert!(ok, "{v}");
+
+    // IsPassive with a session: success.
+    let req = sp1_authn(md, &["--is-passive"]);
+    let p = get(&c, req["url"].as_str().unwrap()).await;
+    let (_, resp, _) = autopost(&p.body).expect("an auto-POST form");
+    let (ok, v) = sp_verify(
+        fx.path(),
+        md,
+        &resp,
+        req["request_id"].as_str().unwrap(),
+        &[],
+    );
+    assert!(ok, "{v}");
+
+    // ForceAuthn: the form again, although the session is valid.
+    let req = sp1_authn(md, &["--force-authn"]);
+    let p = get(&c, req["url"].as_str().unwrap()).await;
+    assert!(is_form(&p), "{}", p.body);
+
+    // Another browser has no session.
+    let p = get(&client(), req["url"].as_str().unwrap()).await;
+    assert!(is_form(&p));
+    idp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_made_by_one_instance_is_honoured_by_the_other_with_the_same_secret() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let a = start(&fx, &sp2, SECRET_A).await;
+    let b = start(&fx, &sp2, SECRET_A).await;
+    let other = start(&fx, &sp2, SECRET_B).await;
+    let c = client(); // cookies are per host, not per port: one browser for all three
+    let form = get(&c, &request_url(&a.base)).await;
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    assert!(set_cookie(&done, "idp_sso").is_some());
+    let on_b = get(&c, &request_url(&b.base)).await;
+    assert!(!is_form(&on_b), "{}", on_b.body);
+    let (_, resp, _) = autopost(&on_b.body).expect("B answers from A's session");
+    assert!(decode_b64(&resp).contains("agent1@example.com"));
+    let on_other = get(&c, &request_url(&other.base)).await;
+    assert!(
+        is_form(&on_other),
+        "another secret must not accept the cookie"
+    );
+    for s in [a, b, other] {
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_requests_are_checked_in_both_bindings() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let mdp = idp.metadata_file(fx.path()).await;
+    let md = mdp.to_str().unwrap();
+    let c = client();
+
+    let req = sp2.authn(md, "redirect", &[]);
+    let url = req["url"].as_str().unwrap();
+    assert!(url.contains("&Signature="));
+    assert!(is_form(&get(&c, url).await));
+    // A signed parameter changed after signing.
+    let tampered = url.replace("RelayState=rs", "RelayState=RS");
+    assert_ne!(tampered, url);
+    let p = get(&c, &tampered).await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("signature does not verify"), "{}", p.body);
+    // No signature at all, from an SP that must sign.
+    let unsigned = url.split("&SigAlg=").next().unwrap();
+    let p = get(&c, unsigned).await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("not signed"), "{}", p.body);
+    // Signed by another key.
+    let other_dir = fx.path().join("stranger");
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let stranger = Sp2::new(&other_dir);
+    let req = stranger.authn(md, "redirect", &[]);
+    let p = get(&c, req["url"].as_str().unwrap()).await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("signature does not verify"), "{}", p.body);
+
+    let req = sp2.authn(md, "post", &[]);
+    let p = post_fields(&c, &req).await;
+    assert!(is_form(&p), "{}", p.body);
+    // The XML edited after signing (another allowed ACS, so only the signature can refuse it).
+    let xml = req["xml"].as_str().unwrap();
+    assert!(xml.contains(SP2_ACS));
+    let edited = xml.replace(SP2_ACS, "https://sp2.test/acs-b");
+    let mut bad = req.clone();
+    bad["fields"]["SAMLRequest"] = Value::String(base64_of(&edited));
+    let p = post_fields(&c, &bad).await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("signature does not verify"), "{}", p.body);
+    // Signature wrapping: the signed request tucked inside a new, unsigned one.
+    let inner = xml.trim_start_matches(|c| c != '<');
+    let inner = if inner.starts_with("<?xml") {
+        &inner[inner.find("?>").unwrap() + 2..]
+    } else {
+        inner
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let wrapped = format!(
+        "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_evil\" Version=\"2.0\" IssueInstant=\"{now}\" AssertionConsumerServiceURL=\"https://sp2.test/acs-b\"><saml:Issuer>{SP2_ID}</saml:Issuer><samlp:Extensions>{inner}</samlp:Extensions></samlp:AuthnRequest>"
+    );
+    bad["fields"]["SAMLRequest"] = Value::String(base64_of(&wrapped));
+    let p = post_fields(&c, &bad).await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(
+        p.body.contains("does not cover the whole message"),
+        "{}",
+        p.body
+    );
+    // The signature cut out.
+    let open = xml.find(":Signature ").expect("an enveloped signature");
+    let start = xml[..open].rfind('<').unwrap();
+    let prefix = &xml[start + 1..open];
+    let close = format!("</{prefix}:Signature>");
+    let end = xml.find(&close).unwrap() + close.len();
+    let stripped = format!("{}{}", &xml[..start], &xml[end..]);
+    bad["fields"]["SAMLRequest"] = Value::String(base64_of(&stripped));
+    let p = post_fields(&c, &bad).await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("not signed"), "{}", p.body);
+    idp.stop().await;
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idp_initiated_login_only_for_sps_that_allow_it() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let mdp = idp.metadata_file(fx.path()).await;
+    let md = mdp.to_str().unwrap();
+    let c = client();
+
+    let form = get(&c, &format!("{}&sp=sp2&RelayState=inbox", idp.login_url())).await;
+    assert!(is_form(&form), "{}", form.body);
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let (acs, resp, rs) = autopost(&done.body).expect("an auto-POST form");
+    assert_eq!((acs.as_str(), rs.as_deref()), (SP2_ACS, Some("inbox")));
+    assert!(!decode_b64(&resp).contains("InResponseTo"));
+    let (ok, v) = sp2.verify(fx.path(), md, &resp, None);
+    assert!(ok, "{v}");
+    assert_eq!(v["in_response_to"], Value::Null);
+    // pysaml2 refuses the same Response when it expects an answer to a request of its own.
+    let (ok, _) = sp2.verify(fx.path(), md, &resp, Some("_some-request"));
+    assert!(!ok);
+
+    // With the session, by entity ID: no form.
+    let again = get(&c, &format!("{}&sp={}", idp.login_url(), urlenc(SP2_ID))).await;
+    assert!(autopost(&again.body).is_some(), "{}", again.body);
+
+    // The first SP does not allow it; an unknown one neither.
+    for sp in [SP_ID, "nobody"] {
+        let p = get(&c, &format!("{}&sp={}", idp.login_url(), urlenc(sp))).await;
+        assert_eq!(p.status, 400, "{sp}");
+        assert!(p.body.contains("IdP-initiated"), "{}", p.body);
+    }
+    idp.stop().await;
+}
+
+fn urlenc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn logout_request(sp2: &Sp2, md: &str, binding: &str, session_index: &str) -> Value {
+    let (ok, v) = pysaml2(&[
+        "logout",
+        "--idp-metadata",
+        md,
+        "--entity-id",
+        SP2_ID,
+        "--acs",
+        SP2_ACS,
+        "--name-id",
+        "agent1@example.com",
+        "--session-index",
+        session_index,
+        "--binding",
+        binding,
+        "--relay-state",
+        "bye now",
+        "--sign",
+        "--key",
+        sp2.key.to_str().unwrap(),
+        "--cert",
+        sp2.cert.to_str().unwrap(),
+        "--slo",
+        SP2_SLO,
+    ]);
+    assert!(ok, "{v}");
+    v
+}
+
+/// Signs in through SP2 and returns the SessionIndex.
+async fn sign_in_sp2(c: &reqwest::Client, fx: &Fixture, sp2: &Sp2, md: &str) -> String {
+    let req = sp2.authn(md, "redirect", &[]);
+    let form = get(c, req["url"].as_str().unwrap()).await;
+    let done = submit(c, &form.body, "agent1", "agent1", "login").await;
+    let (_, resp, _) = autopost(&done.body).expect("an auto-POST form");
+    let (ok, v) = sp2.verify(fx.path(), md, &resp, req["request_id"].as_str());
+    assert!(ok, "{v}");
+    v["session_index"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn single_logout_round_trip_with_pysaml2() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let mdp = idp.metadata_file(fx.path()).await;
+    let md = mdp.to_str().unwrap();
+    let metadata = std::fs::read_to_string(&mdp).unwrap();
+    assert!(metadata.contains(&format!(
+        "SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{}/ICNotifierIDP/logout\"",
+        idp.base
+    )));
+    let c = client();
+    let sidx = sign_in_sp2(&c, &fx, &sp2, md).await;
+
+    // A tampered LogoutRequest is refused, and the session lives on.
+    let lr = logout_request(&sp2, md, "redirect", &sidx);
+    let url = lr["url"].as_str().unwrap();
+    let p = get(&c, &url.replace("RelayState=bye", "RelayState=BYE")).await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(set_cookie(&p, "idp_sso").is_none());
+    // Unsigned, from an SP with a certificate: refused too.
+    let p = get(&c, url.split("&SigAlg=").next().unwrap()).await;
+    assert_eq!(p.status, 400);
+    let still = get(&c, &request_url(&idp.base)).await;
+    assert!(!is_form(&still), "the session must survive refused logouts");
+
+    // The real one: session ended, signed LogoutResponse by Redirect to SP2's SLO URL.
+    let p = get(&c, url).await;
+    assert_eq!(p.status, 302, "{}", p.body);
+    let cleared = set_cookie(&p, "idp_sso").expect("the session cookie is cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let location = p.headers["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with(&format!("{SP2_SLO}?SAMLResponse=")),
+        "{location}"
+    );
+    let (ok, v) = pysaml2(&[
+        "verify-logout",
+        "--idp-metadata",
+        md,
+        "--entity-id",
+        SP2_ID,
+        "--acs",
+        SP2_ACS,
+        "--request-id",
+        lr["request_id"].as_str().unwrap(),
+        "--slo",
+        SP2_SLO,
+        "--url",
+        &location,
+    ]);
+    assert!(ok, "{v}");
+    assert_eq!(v["status"], "urn:oasis:names:tc:SAML:2.0:status:Success");
+    assert_eq!(v["signature_checked"], true);
+    assert_eq!(v["relay_state"], "bye now");
+    // pysaml2 refuses the answer once a byte of it is changed.
+    let (ok, _) = pysaml2(&[
+        "verify-logout",
+        "--idp-metadata",
+        md,
+        "--entity-id",
+        SP2_ID,
+        "--acs",
+        SP2_ACS,
+        "--request-id",
+        lr["request_id"].as_str().unwrap(),
+        "--slo",
+        SP2_SLO,
+        "--url",
+        &location.replace("RelayState=bye", "RelayState=BYE"),
+    ]);
+    assert!(!ok);
+    let after = get(&c, &request_url(&idp.base)).await;
+    assert!(is_form(&after), "signed out: the form again");
+
+    // The POST binding, signed in the XML.
+    let sidx = sign_in_sp2(&c, &fx, &sp2, md).await;
+    let lr = logout_request(&sp2, md, "post", &sidx);
+    let p = post_fields(&c, &lr).await;
+    assert_eq!(p.status, 302, "{}", p.body);
+    let location = p.headers["location"].to_str().unwrap().to_string();
+    let (ok, v) = pysaml2(&[
+        "verify-logout",
+        "--idp-metadata",
+        md,
+        "--entity-id",
+        SP2_ID,
+        "--acs",
+        SP2_ACS,
+        "--request-id",
+        lr["request_id"].as_str().unwrap(),
+        "--slo",
+        SP2_SLO,
+        "--url",
+        &location,
+    ]);
+    assert!(ok, "{v}");
+    assert!(is_form(&get(&c, &request_url(&idp.base)).await));
+    idp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_logout_link_shows_the_signed_out_page_in_the_users_language() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let c = client();
+    let form = get(&c, &request_url(&idp.base)).await;
+    submit(&c, &form.body, "agent1", "agent1", "login").await;
+    for tag in ["de", "ja", "ar"] {
+        let lang = Lang::from_tag(tag).unwrap();
+        let r = c
+            .get(idp.url("/ICNotifierIDP/logout"))
+            .header("Accept-Language", tag)
+            .send()
+            .await
+            .unwrap();
+        let p = page(r).await;
+        assert_eq!(p.status, 200);
+        let cleared = set_cookie(&p, "idp_sso").expect("cleared");
+        assert!(cleared.contains("Max-Age=0"));
+        assert!(
+            p.body.contains(&format!("lang=\"{}\"", lang.tag())),
+            "{tag}"
+        );
+        for key in ["logout.page_title", "logout.heading", "logout.message"] {
+            let text = lang.t(key);
+            assert!(p.body.contains(text), "{tag} {key}: {}", p.body);
+            assert_ne!(text, Lang::from_tag("en-US").unwrap().t(key), "{tag} {key}");
+        }
+        assert_eq!(p.body.contains("dir=\"rtl\""), tag == "ar");
+    }
+    assert!(is_form(&get(&c, &request_url(&idp.base)).await));
+    idp.stop().await;
+}

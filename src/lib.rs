@@ -10,10 +10,12 @@ pub mod demo;
 pub mod genesys;
 pub mod i18n;
 pub mod keys;
+pub mod metrics;
 pub mod saml;
 pub mod selftest;
 pub mod session;
 pub mod sp;
+pub mod throttle;
 pub mod web;
 
 use crate::backend::CredentialBackend;
@@ -130,6 +132,10 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         tls: tls.is_some(),
         default_lang,
         demo_sp,
+        throttle: throttle::Throttle::new(&cfg.throttle),
+        metrics: metrics::Metrics::default(),
+        used_forms: web::form_guard::UsedForms::new(cfg.session.login_timeout, 200_000),
+        readiness: std::sync::Mutex::new(None),
         config: cfg,
     };
     Ok(App {

@@ -56,6 +56,7 @@ impl SelfTest {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(self.insecure)
+            .cookie_store(true)
             .timeout(Duration::from_secs(20))
             .build()
             .map_err(|e| e.to_string())?;

@@ -48,4 +48,15 @@ pub trait CredentialBackend: Send + Sync {
 
     /// A short name for logs.
     fn kind(&self) -> &'static str;
+
+    /// Whether the backend can be asked now (for `/readyz`); `Err` says why not.
+    async fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Standing warnings about the backend's configuration, each starting with `warning:`
+    /// (shown by `/readyz` without making it fail).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

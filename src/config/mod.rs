@@ -5,10 +5,12 @@
 //! It does not open certificates, users files or SP metadata: the modules that own those do.
 
 mod duration;
+mod ops;
 mod sp;
 
 use duration::duration;
 pub use duration::parse_duration;
+pub use ops::{LimitsConfig, ThrottleConfig};
 use serde::Deserialize;
 pub use sp::{SignMode, SpConfig};
 use std::path::{Path, PathBuf};
@@ -51,6 +53,10 @@ pub struct Config {
     pub demo: DemoConfig,
     #[serde(default)]
     pub i18n: I18nConfig,
+    #[serde(default)]
+    pub throttle: ThrottleConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// The file this configuration came from ("(built-in)" for demo mode); used in messages.
     #[serde(skip)]
     pub source: String,
@@ -353,6 +359,7 @@ impl Config {
         for (i, sp) in self.service_providers.iter().enumerate() {
             sp.validate(self, i)?;
         }
+        ops::validate(self)?;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use super::sso_session::SsoSession;
 use super::AppState;
 use crate::saml::response::{self, Addressing, Statement, Status};
 use crate::sp::ServiceProvider;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
@@ -93,7 +93,7 @@ pub async fn post_to_acs(
         Err(e) => return PageError::internal(e).on(page).into_response(),
     };
     let encoded = crate::saml::binding::encode_post(&xml);
-    html(
+    let mut r = html(
         StatusCode::OK,
         &AutoPostPage {
             page: page.clone(),
@@ -102,5 +102,9 @@ pub async fn post_to_acs(
             relay_state: pending.rs.as_deref(),
             script: AUTOPOST_SCRIPT,
         },
-    )
+    );
+    if let Ok(v) = HeaderValue::from_str(&super::guard::autopost_csp(&acs)) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
 }

@@ -10,7 +10,7 @@ use super::pages::{Page, PageError};
 use super::remap::Origin;
 use super::sso::{page_for, render_form, FormView, Pending, LANG_COOKIE, STATE_PURPOSE};
 use super::sso_session::{self, SsoSession};
-use super::{cookies, AppState};
+use super::{audit, cookies, form_guard, AppState};
 use crate::backend::AuthError;
 use crate::saml::response::Status;
 use crate::session::SealError;
@@ -67,6 +67,21 @@ pub async fn handle(
                 .into_response();
         }
     };
+    if !form_guard::same_browser(headers, &pending.b) {
+        tracing::info!(client = %origin.client_ip, "refused a credential POST without the cookie of the browser the form was shown to");
+        return PageError::new(StatusCode::BAD_REQUEST, "error.cookies")
+            .detail("the idp_browser cookie is missing or does not match the form")
+            .again(sp_home(state, Some(&pending.sp)))
+            .on(&page)
+            .into_response();
+    }
+    if state.used_forms.is_used(&pending.n) {
+        tracing::info!(client = %origin.client_ip, "refused a credential POST for a form that already ended");
+        return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
+            .again(sp_home(state, Some(&pending.sp)))
+            .on(&page)
+            .into_response();
+    }
     let Some(sp) = state.sps.get(&pending.sp) else {
         return PageError::bad_request(
             "the service provider of this sign-in is no longer configured",
@@ -76,7 +91,12 @@ pub async fn handle(
     };
     match action {
         "cancel" => {
-            audit(origin, &page, &sp, "", "cancelled");
+            if !state.used_forms.claim(&pending.n) {
+                return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
+                    .on(&page)
+                    .into_response();
+            }
+            audit::login(state, origin, &page, &sp, "", "cancelled");
             post_to_acs(
                 state,
                 origin,
@@ -140,18 +160,6 @@ fn set_lang_cookie(r: &mut Response, origin: &Origin, tag: &str) {
     cookies::set(r, origin, LANG_COOKIE, tag, Some(31_536_000));
 }
 
-fn audit(origin: &Origin, page: &Page, sp: &ServiceProvider, user: &str, result: &str) {
-    tracing::info!(
-        target: "audit",
-        result,
-        user = %user.chars().take(64).collect::<String>(),
-        sp = %sp.entity_id,
-        client_ip = %origin.client_ip,
-        lang = page.lang.tag(),
-        "login"
-    );
-}
-
 async fn login(
     state: &Arc<AppState>,
     origin: &Origin,
@@ -180,14 +188,35 @@ async fn login(
             StatusCode::OK,
         );
     }
+    if let Err(refusal) = state.throttle.check(user, origin.client_ip) {
+        audit::login(state, origin, page, sp, user, "throttled");
+        state.metrics.throttled();
+        let minutes = refusal.retry_after.as_secs().div_ceil(60).max(1);
+        let mut r = PageError::new(StatusCode::TOO_MANY_REQUESTS, "error.too_many_attempts")
+            .arg("minutes", minutes.to_string())
+            .on(page)
+            .into_response();
+        if let Ok(v) = refusal.retry_after.as_secs().max(1).to_string().parse() {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     let secret = SecretString::from(password.to_string());
+    let started = std::time::Instant::now();
     let outcome = state
         .backend
         .authenticate(user, &secret, page.lang.tag())
         .await;
+    state.metrics.backend_latency.observe(started.elapsed());
     match outcome {
         Ok(p) => {
-            audit(origin, page, sp, &p.user_id, "ok");
+            state.throttle.succeeded(user);
+            if !state.used_forms.claim(&pending.n) {
+                return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
+                    .on(page)
+                    .into_response();
+            }
+            audit::login(state, origin, page, sp, &p.user_id, "ok");
             let session = SsoSession::new(&p);
             let mut r = post_to_acs(
                 state,
@@ -204,7 +233,8 @@ async fn login(
             r
         }
         Err(AuthError::BadCredentials) => {
-            audit(origin, page, sp, user, "bad_credentials");
+            state.throttle.failed(user, origin.client_ip);
+            audit::login(state, origin, page, sp, user, "bad_credentials");
             form_again(
                 state,
                 origin,
@@ -221,7 +251,7 @@ async fn login(
                 backend = state.backend.kind(),
                 "credential backend unavailable: {why}"
             );
-            audit(origin, page, sp, user, "backend_unavailable");
+            audit::login(state, origin, page, sp, user, "backend_unavailable");
             form_again(
                 state,
                 origin,
@@ -234,7 +264,7 @@ async fn login(
             )
         }
         Err(AuthError::NoEmail) => {
-            audit(origin, page, sp, user, "no_email");
+            audit::login(state, origin, page, sp, user, "no_email");
             PageError::new(StatusCode::FORBIDDEN, "error.no_email")
                 .again(sp_home(state, Some(&sp.entity_id)))
                 .on(page)
@@ -242,7 +272,7 @@ async fn login(
         }
         Err(AuthError::AccountProblem(why)) => {
             tracing::warn!(user = %user.chars().take(64).collect::<String>(), "account problem: {why}");
-            audit(origin, page, sp, user, "account_problem");
+            audit::login(state, origin, page, sp, user, "account_problem");
             PageError::new(StatusCode::FORBIDDEN, "error.account_problem")
                 .again(sp_home(state, Some(&sp.entity_id)))
                 .on(page)

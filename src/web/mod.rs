@@ -4,9 +4,12 @@
 //! start-up and shared read-only by every request.
 
 pub mod answer;
+pub mod audit;
 pub mod cookies;
 pub mod credentials;
 pub mod demo_sp;
+pub mod form_guard;
+pub mod guard;
 pub mod metadata;
 pub mod ops;
 pub mod pages;
@@ -46,6 +49,11 @@ pub struct AppState {
     pub tls: bool,
     pub default_lang: Lang,
     pub demo_sp: bool,
+    pub throttle: crate::throttle::Throttle,
+    pub metrics: crate::metrics::Metrics,
+    pub used_forms: form_guard::UsedForms,
+    /// The last readiness check: when, and its findings (problems; empty = ready).
+    pub readiness: std::sync::Mutex<Option<(std::time::Instant, Vec<String>)>>,
 }
 
 impl AppState {
@@ -75,11 +83,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(LOGOUT_PATH, get(slo::logout_get).post(slo::logout_post))
         .route(METADATA_PATH, get(metadata::metadata))
         .route(CSS_PATH, get(ops::stylesheet))
-        .route("/healthz", get(ops::healthz));
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics));
     if state.demo_sp {
         r = r
             .route(DEMO_PATH, get(demo_sp::start))
             .route(crate::sp::DEMO_ACS_PATH, post(demo_sp::acs));
     }
-    r.fallback(ops::not_found).with_state(state)
+    let r = r.fallback(ops::not_found);
+    guard::apply(r, state.clone()).with_state(state)
 }

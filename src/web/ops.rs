@@ -36,3 +36,88 @@ pub async fn not_found(
 pub fn css_url(origin: &Origin) -> String {
     origin.base.url(CSS_PATH)
 }
+
+/// How long a readiness finding is reused: probes every second must not hit the backend.
+const READY_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `/readyz`: 200 when the active certificate is valid and the backend answers; 503 with the
+/// reasons otherwise. Checked at most every few seconds, whatever the probe rate.
+pub async fn readyz(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> impl IntoResponse {
+    let cached = state
+        .readiness
+        .lock()
+        .ok()
+        .and_then(|g| g.clone())
+        .filter(|(at, _)| at.elapsed() < READY_CACHE);
+    let problems = match cached {
+        Some((_, p)) => p,
+        None => {
+            let mut p = Vec::new();
+            let active = state.keys.active();
+            if active.seconds_left() <= 0 {
+                p.push(format!(
+                    "the active signing certificate `{}` has expired",
+                    active.name
+                ));
+            }
+            if let Err(e) = state.backend.ready().await {
+                p.push(format!(
+                    "the {} backend is not reachable: {e}",
+                    state.backend.kind()
+                ));
+            }
+            p.extend(state.backend.warnings());
+            if let Ok(mut g) = state.readiness.lock() {
+                *g = Some((std::time::Instant::now(), p.clone()));
+            }
+            p
+        }
+    };
+    let ready = !problems.iter().any(|p| !p.starts_with("warning:"));
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut body = if ready { "ready\n" } else { "not ready\n" }.to_string();
+    for p in problems {
+        body.push_str(&p);
+        body.push('\n');
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+}
+
+/// `/metrics` in the Prometheus text format. Not served through the proxy: a request that
+/// carries the proxy's headers gets a 404, so the counters stay on the internal network.
+pub async fn metrics(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if headers.contains_key(super::remap::REMAP_HEADER) || headers.contains_key("x-forwarded-for") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let keys = state.keys.current();
+    let active = keys.active.name.clone();
+    let certs: Vec<crate::metrics::CertGauge> = keys
+        .published()
+        .map(|k| crate::metrics::CertGauge {
+            name: k.name.clone(),
+            active: k.name == active,
+            days_left: k.seconds_left() as f64 / 86400.0,
+        })
+        .collect();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(&certs),
+    )
+        .into_response()
+}

@@ -11,7 +11,7 @@ use super::ops::css_url;
 use super::pages::{html, LoginPage, Page, PageError};
 use super::remap::Origin;
 use super::verify::{self, Received};
-use super::{cookies, sso_session, AppState};
+use super::{audit, cookies, form_guard, sso_session, AppState};
 use crate::i18n::{negotiate::negotiate, Lang};
 use crate::saml::response::Status;
 use crate::saml::{authn_request, binding};
@@ -41,6 +41,10 @@ pub struct Pending {
     /// The approved ACS URL.
     pub acs: String,
     pub rs: Option<String>,
+    /// This form's identifier: it may end in a Response once.
+    pub n: String,
+    /// The `idp_browser` cookie value of the browser the form was shown to.
+    pub b: String,
 }
 
 /// Form or query parameters, first value of each name wins.
@@ -290,6 +294,8 @@ async fn start(
         sp: sp.entity_id.clone(),
         acs,
         rs: relay_state,
+        n: form_guard::new_form_id(),
+        b: String::new(),
     };
     let ask = Ask {
         force_authn: req.force_authn,
@@ -330,6 +336,8 @@ async fn idp_initiated(
         sp: sp.entity_id.clone(),
         acs,
         rs: relay_state(q)?,
+        n: form_guard::new_form_id(),
+        b: String::new(),
     };
     tracing::info!(sp = %sp.entity_id, client = %origin.client_ip, "IdP-initiated login");
     proceed(state, origin, headers, page, &sp, pending, Ask::default()).await
@@ -343,7 +351,7 @@ async fn proceed(
     headers: &HeaderMap,
     page: Page,
     sp: &Arc<ServiceProvider>,
-    pending: Pending,
+    mut pending: Pending,
     ask: Ask,
 ) -> Result<Response, PageError> {
     let session = if ask.force_authn {
@@ -352,7 +360,7 @@ async fn proceed(
         sso_session::read(state, headers)
     };
     if let Some(s) = session {
-        tracing::info!(target: "audit", result = "ok_session", user = %s.user_id, sp = %sp.entity_id, client_ip = %origin.client_ip, lang = page.lang.tag(), "login");
+        audit::login(state, origin, &page, sp, &s.user_id, "ok_session");
         let mut r = post_to_acs(
             state,
             origin,
@@ -368,7 +376,7 @@ async fn proceed(
         return Ok(r);
     }
     if ask.is_passive {
-        tracing::info!(target: "audit", result = "no_passive", sp = %sp.entity_id, client_ip = %origin.client_ip, lang = page.lang.tag(), "login");
+        audit::login(state, origin, &page, sp, "", "no_passive");
         return Ok(post_to_acs(
             state,
             origin,
@@ -379,11 +387,13 @@ async fn proceed(
         )
         .await);
     }
+    let (browser, new_browser) = form_guard::browser_id(headers);
+    pending.b = browser;
     let sealed = state
         .sealer
         .seal(STATE_PURPOSE, &pending)
         .map_err(PageError::internal)?;
-    Ok(render_form(
+    let mut r = render_form(
         state,
         origin,
         page,
@@ -395,5 +405,9 @@ async fn proceed(
             user_id: "",
             error: None,
         },
-    ))
+    );
+    if new_browser {
+        form_guard::set_browser_cookie(&mut r, origin, &pending.b);
+    }
+    Ok(r)
 }

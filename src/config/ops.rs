@@ -1,0 +1,145 @@
+//! Operational settings: brute-force throttling and request limits.
+//!
+//! Owns the `[throttle]` and `[limits]` tables, their defaults and their checks. The throttle
+//! itself lives in `crate::throttle`, the limits are applied by the web layer.
+
+use super::duration::duration;
+use super::{Config, ConfigError};
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// Failed logins of one user ID before it is slowed down.
+    #[serde(default = "d_user_failures")]
+    pub user_failures: u32,
+    /// Failed logins from one client IP before it is slowed down.
+    #[serde(default = "d_ip_failures")]
+    pub ip_failures: u32,
+    /// Failures are forgotten this long after the last one.
+    #[serde(default = "d_window", deserialize_with = "duration")]
+    pub window: Duration,
+    /// The first refusal period; it doubles with every further failure.
+    #[serde(default = "d_base_delay", deserialize_with = "duration")]
+    pub base_delay: Duration,
+    /// The longest a user ID is refused (short, so an attacker cannot lock an agent out).
+    #[serde(default = "d_max_user_delay", deserialize_with = "duration")]
+    pub max_user_delay: Duration,
+    /// The longest a client IP is refused.
+    #[serde(default = "d_max_ip_delay", deserialize_with = "duration")]
+    pub max_ip_delay: Duration,
+    /// Entries kept per table (user IDs, IPs); the oldest go first beyond it.
+    #[serde(default = "d_max_entries")]
+    pub max_entries: usize,
+}
+
+fn d_user_failures() -> u32 {
+    5
+}
+fn d_ip_failures() -> u32 {
+    30
+}
+fn d_window() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+fn d_base_delay() -> Duration {
+    Duration::from_secs(30)
+}
+fn d_max_user_delay() -> Duration {
+    Duration::from_secs(5 * 60)
+}
+fn d_max_ip_delay() -> Duration {
+    Duration::from_secs(60 * 60)
+}
+fn d_max_entries() -> usize {
+    50_000
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig {
+            user_failures: d_user_failures(),
+            ip_failures: d_ip_failures(),
+            window: d_window(),
+            base_delay: d_base_delay(),
+            max_user_delay: d_max_user_delay(),
+            max_ip_delay: d_max_ip_delay(),
+            max_entries: d_max_entries(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// The largest request body accepted (bytes).
+    #[serde(default = "d_max_body")]
+    pub max_body: usize,
+    /// Requests handled at once; beyond it a 503 page.
+    #[serde(default = "d_max_concurrent")]
+    pub max_concurrent: usize,
+    /// The longest a request may take (a login includes the backend's answer).
+    #[serde(default = "d_request_timeout", deserialize_with = "duration")]
+    pub request_timeout: Duration,
+    /// How long a shutdown waits for requests in flight.
+    #[serde(default = "d_shutdown_grace", deserialize_with = "duration")]
+    pub shutdown_grace: Duration,
+}
+
+fn d_max_body() -> usize {
+    256 * 1024
+}
+fn d_max_concurrent() -> usize {
+    512
+}
+fn d_request_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn d_shutdown_grace() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body: d_max_body(),
+            max_concurrent: d_max_concurrent(),
+            request_timeout: d_request_timeout(),
+            shutdown_grace: d_shutdown_grace(),
+        }
+    }
+}
+
+pub(super) fn validate(cfg: &Config) -> Result<(), ConfigError> {
+    let t = &cfg.throttle;
+    if t.user_failures == 0 || t.ip_failures == 0 {
+        return Err(cfg.invalid(
+            "throttle.user_failures",
+            "user_failures and ip_failures must be at least 1",
+        ));
+    }
+    if t.max_entries < 100 {
+        return Err(cfg.invalid("throttle.max_entries", "must be at least 100"));
+    }
+    if t.window.is_zero() || t.base_delay.is_zero() {
+        return Err(cfg.invalid(
+            "throttle.window",
+            "window and base_delay must be more than 0 seconds",
+        ));
+    }
+    let l = &cfg.limits;
+    if l.max_body < 16 * 1024 {
+        return Err(cfg.invalid(
+            "limits.max_body",
+            "must be at least 16384 (a POSTed AuthnRequest needs room)",
+        ));
+    }
+    if l.max_concurrent == 0 || l.request_timeout.is_zero() {
+        return Err(cfg.invalid(
+            "limits.max_concurrent",
+            "max_concurrent and request_timeout must be more than 0",
+        ));
+    }
+    Ok(())
+}

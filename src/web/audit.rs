@@ -1,0 +1,30 @@
+//! Audit events and the login counters: one call records both.
+//!
+//! Owns the shape of an audit event (target `audit`: result, user ID, SP, client IP,
+//! language; the time comes from the log line; never a password) and counting the same event
+//! in the metrics. Handlers decide the result; this module only records it.
+
+use super::pages::Page;
+use super::remap::Origin;
+use super::AppState;
+use crate::sp::ServiceProvider;
+
+pub fn login(
+    state: &AppState,
+    origin: &Origin,
+    page: &Page,
+    sp: &ServiceProvider,
+    user: &str,
+    result: &'static str,
+) {
+    tracing::info!(
+        target: "audit",
+        result,
+        user = %user.chars().take(64).collect::<String>(),
+        sp = %sp.entity_id,
+        client_ip = %origin.client_ip,
+        lang = page.lang.tag(),
+        "login"
+    );
+    state.metrics.login(result, &sp.entity_id, page.lang.tag());
+}

@@ -1,0 +1,157 @@
+//! What wraps every request: limits, security headers, error pages, latency.
+//!
+//! Owns the layers around the router: the body-size limit, the request timeout, the
+//! concurrency limit (beyond it a 503 at once rather than a queue), and the outermost step
+//! that times the request, turns any plain-text error a layer or extractor produced into a
+//! page in the user's language, and adds the security headers (CSP, framing, referrer,
+//! sniffing, HSTS when the public base is https). A handler that sets its own CSP (the
+//! auto-POST page) keeps it.
+
+use super::pages::PageError;
+use super::remap::Origin;
+use super::sso::page_for;
+use super::AppState;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::sync::Arc;
+use tower::ServiceBuilder;
+
+/// The policy of every page but the auto-POST one.
+pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn apply(r: Router<Arc<AppState>>, state: Arc<AppState>) -> Router<Arc<AppState>> {
+    let limits = state.config.limits.clone();
+    r.layer(DefaultBodyLimit::max(limits.max_body))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }))
+                .load_shed()
+                .concurrency_limit(limits.max_concurrent),
+        )
+        .layer(middleware::from_fn_with_state(state, finish))
+}
+
+async fn finish(
+    State(state): State<Arc<AppState>>,
+    origin: Result<Origin, PageError>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    // What an error page needs to pick its language, kept before the request moves on.
+    let mut lang_headers = HeaderMap::new();
+    for h in [header::ACCEPT_LANGUAGE, header::COOKIE] {
+        if let Some(v) = req.headers().get(&h) {
+            lang_headers.insert(h, v.clone());
+        }
+    }
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    let is_html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_html {
+        let page = page_for(&state, origin.as_ref().ok(), &lang_headers, None);
+        let e = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => PageError::bad_request(format!(
+                "the request is larger than {} bytes",
+                state.config.limits.max_body
+            )),
+            StatusCode::REQUEST_TIMEOUT => PageError::new(status, "error.busy")
+                .detail("the request took longer than limits.request_timeout"),
+            StatusCode::SERVICE_UNAVAILABLE => PageError::new(status, "error.busy"),
+            s if s.is_client_error() => PageError::new(s, "error.request_invalid"),
+            s => PageError::new(s, "error.internal"),
+        };
+        let retry = resp.headers().get(header::RETRY_AFTER).cloned();
+        resp = e.on(&page).into_response();
+        if let Some(v) = retry {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    let https = origin.as_ref().is_ok_and(|o| o.base.is_https());
+    security_headers(resp.headers_mut(), https);
+    state.metrics.http_latency.observe(started.elapsed());
+    resp
+}
+
+fn security_headers(h: &mut HeaderMap, https: bool) {
+    let fixed: [(HeaderName, &'static str); 4] = [
+        (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    for (name, value) in fixed {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+}
+
+/// The CSP of the auto-POST page: its one script by hash, the form only to `acs`'s origin.
+pub fn autopost_csp(acs: &str) -> String {
+    static SCRIPT_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let d = openssl::sha::sha256(super::pages::AUTOPOST_SCRIPT.as_bytes());
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, d)
+    });
+    // The ACS's origin, and its parent domain's subdomains: an SP's ACS commonly answers the
+    // POST with a redirect to a sibling host (Genesys Cloud: login.… → apps.…), and browsers
+    // hold redirects after a form submission to form-action too.
+    let target = match url::Url::parse(acs) {
+        Ok(u) => {
+            let origin = u.origin().ascii_serialization();
+            match u.host_str().and_then(|h| h.split_once('.')) {
+                Some((_, parent)) if parent.contains('.') && u.port().is_none() => {
+                    format!("{origin} {}://*.{parent}", u.scheme())
+                }
+                _ => origin,
+            }
+        }
+        Err(_) => "'self'".into(),
+    };
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'sha256-{}'; form-action 'self' {target}; frame-ancestors 'none'; base-uri 'none'",
+        *SCRIPT_HASH
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autopost_policy_names_the_script_hash_and_the_acs() {
+        let p = autopost_csp("https://login.mypurecloud.com/saml");
+        assert!(
+            p.contains(
+                "form-action 'self' https://login.mypurecloud.com https://*.mypurecloud.com;"
+            ),
+            "{p}"
+        );
+        assert!(p.contains("script-src 'sha256-"));
+        let p = autopost_csp("http://127.0.0.1:8043/demo/acs");
+        assert!(
+            p.contains("form-action 'self' http://127.0.0.1:8043;"),
+            "{p}"
+        );
+    }
+}

@@ -19,10 +19,11 @@ deps-build:
 deps-test: deps-build
 	@scripts/install-deps.sh $(DEB_TEST)
 
-# The Python tools the tests drive (pysaml2 as an SP, selenium for Chromium), pinned.
-$(VENV)/.ok: tests/sp/requirements.txt tests/browser/requirements.txt
+# The Python tools the tests drive (pysaml2 as an SP, selenium for Chromium, the Prometheus
+# text parser), pinned.
+$(VENV)/.ok: tests/sp/requirements.txt tests/browser/requirements.txt tests/ops/requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r tests/sp/requirements.txt -r tests/browser/requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r tests/sp/requirements.txt -r tests/browser/requirements.txt -r tests/ops/requirements.txt
 	@touch $@
 
 venv: $(VENV)/.ok

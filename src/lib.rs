@@ -23,7 +23,6 @@ use crate::config::{BackendConfig, Config};
 use axum_server::tls_rustls::RustlsConfig;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 use thiserror::Error;
 use web::AppState;
 
@@ -136,6 +135,7 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         metrics: metrics::Metrics::default(),
         used_forms: web::form_guard::UsedForms::new(cfg.session.login_timeout, 200_000),
         readiness: std::sync::Mutex::new(None),
+        in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_concurrent)),
         config: cfg,
     };
     Ok(App {
@@ -145,7 +145,7 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then lets requests in
-/// flight finish (for at most 10 seconds).
+/// flight finish (for at most `limits.shutdown_grace`).
 pub async fn serve(
     app: App,
     listener: std::net::TcpListener,
@@ -154,9 +154,10 @@ pub async fn serve(
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();
     let h = handle.clone();
+    let grace = app.state.config.limits.shutdown_grace;
     tokio::spawn(async move {
         shutdown.await;
-        h.graceful_shutdown(Some(Duration::from_secs(10)));
+        h.graceful_shutdown(Some(grace));
     });
     let service =
         web::router(app.state).into_make_service_with_connect_info::<std::net::SocketAddr>();

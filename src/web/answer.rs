@@ -99,7 +99,7 @@ pub async fn post_to_acs(
             page: page.clone(),
             acs: &acs,
             saml_response: &encoded,
-            relay_state: pending.rs.as_deref(),
+            relay_state: pending.rs.as_deref().map(crate::saml::xml::escape),
             script: AUTOPOST_SCRIPT,
         },
     );

@@ -1,7 +1,7 @@
 //! What wraps every request: limits, security headers, error pages, latency.
 //!
 //! Owns the layers around the router: the body-size limit, the request timeout, the
-//! concurrency limit (beyond it a 503 at once rather than a queue), and the outermost step
+//! concurrency limit (beyond it a 503 at once rather than a queue) and the outermost step
 //! that times the request, turns any plain-text error a layer or extractor produced into a
 //! page in the user's language, and adds the security headers (CSP, framing, referrer,
 //! sniffing, HSTS when the public base is https). A handler that sets its own CSP (the
@@ -11,14 +11,12 @@ use super::pages::PageError;
 use super::remap::Origin;
 use super::sso::page_for;
 use super::AppState;
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::sync::Arc;
-use tower::ServiceBuilder;
 
 /// The policy of every page but the auto-POST one.
 pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -30,14 +28,6 @@ pub fn apply(r: Router<Arc<AppState>>, state: Arc<AppState>) -> Router<Arc<AppSt
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
-        .layer(
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }))
-                .load_shed()
-                .concurrency_limit(limits.max_concurrent),
-        )
         .layer(middleware::from_fn_with_state(state, finish))
 }
 
@@ -55,7 +45,13 @@ async fn finish(
             lang_headers.insert(h, v.clone());
         }
     }
-    let mut resp = next.run(req).await;
+    // One semaphore for the whole server (route layers are per route): beyond the limit,
+    // a 503 at once rather than a queue.
+    let permit = state.in_flight.clone().try_acquire_owned();
+    let mut resp = match permit {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
     let status = resp.status();
     let is_html = resp
         .headers()
@@ -65,10 +61,11 @@ async fn finish(
     if (status.is_client_error() || status.is_server_error()) && !is_html {
         let page = page_for(&state, origin.as_ref().ok(), &lang_headers, None);
         let e = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => PageError::bad_request(format!(
-                "the request is larger than {} bytes",
-                state.config.limits.max_body
-            )),
+            StatusCode::PAYLOAD_TOO_LARGE => PageError::new(status, "error.request_invalid")
+                .detail(format!(
+                    "the request is larger than {} bytes",
+                    state.config.limits.max_body
+                )),
             StatusCode::REQUEST_TIMEOUT => PageError::new(status, "error.busy")
                 .detail("the request took longer than limits.request_timeout"),
             StatusCode::SERVICE_UNAVAILABLE => PageError::new(status, "error.busy"),

@@ -53,6 +53,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     pub used_forms: form_guard::UsedForms,
     /// The last readiness check: when, and its findings (problems; empty = ready).
+    /// Requests being handled (at most `limits.max_concurrent`).
+    pub in_flight: Arc<tokio::sync::Semaphore>,
     pub readiness: std::sync::Mutex<Option<(std::time::Instant, Vec<String>)>>,
 }
 

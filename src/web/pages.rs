@@ -41,7 +41,9 @@ pub struct AutoPostPage<'a> {
     pub page: Page,
     pub acs: &'a str,
     pub saml_response: &'a str,
-    pub relay_state: Option<&'a str>,
+    /// Already escaped for an attribute, line breaks as character references so that HTML's
+    /// newline normalization cannot change the value on its way back to the SP.
+    pub relay_state: Option<String>,
     pub script: &'static str,
 }
 

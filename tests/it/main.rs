@@ -1,8 +1,10 @@
 //! Integration tests: each starts the real server on an ephemeral loopback port and checks
 //! what it does with independent software (pysaml2 as the SP, xmlsec1, headless Chromium).
 
+mod bad_input;
 mod common;
 mod demo;
+mod hardening;
 mod i18n;
 mod proxy;
 mod sessions;

@@ -1,0 +1,410 @@
+//! Hardening and operations through the real server: the throttling curve, login CSRF and
+//! replay, security headers, request limits, graceful shutdown, /readyz and /metrics (parsed
+//! by the Prometheus client library).
+
+use crate::common::*;
+use pureconnect_idp::backend::{AuthError, CredentialBackend, Principal};
+use pureconnect_idp::i18n::Lang;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// agent1/agent1 after `delay`.
+struct Slow {
+    delay: Duration,
+}
+
+#[async_trait::async_trait]
+impl CredentialBackend for Slow {
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &SecretString,
+        _lang: &str,
+    ) -> Result<Principal, AuthError> {
+        tokio::time::sleep(self.delay).await;
+        match (user, password.expose_secret()) {
+            ("agent1", "agent1") => Ok(Principal {
+                user_id: "agent1".into(),
+                email: "agent1@example.com".into(),
+                display_name: None,
+            }),
+            _ => Err(AuthError::BadCredentials),
+        }
+    }
+    fn kind(&self) -> &'static str {
+        "slow"
+    }
+}
+
+async fn start_slow(fx: &Fixture, delay: Duration, extra: &str) -> TestIdp {
+    let cfg = fx.config("assertion", extra);
+    TestIdp::start_with(
+        cfg,
+        pureconnect_idp::Options {
+            backend: Some(Arc::new(Slow { delay })),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+fn t(tag: &str, key: &str, minutes: &str) -> String {
+    Lang::from_tag(tag)
+        .unwrap()
+        .tf(key, &[("minutes", minutes)])
+        .replace('\'', "&#x27;")
+        .replace('"', "&quot;")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_lead_to_429_in_the_users_language_and_recover_after_the_delay() {
+    let fx = Fixture::new();
+    let idp = TestIdp::start(fx.config(
+        "assertion",
+        "[throttle]\nuser_failures = 3\nip_failures = 100\nbase_delay = \"2s\"\nmax_user_delay = \"4s\"\nwindow = \"1m\"\n",
+    ))
+    .await;
+    let c = client();
+    let form = get(&c, &request_url(&idp.base)).await;
+    for _ in 0..3 {
+        let p = submit(&c, &form.body, "Agent1", "wrong", "login").await;
+        assert_eq!(p.status, 200);
+        assert!(p.body.contains(&t("en-US", "error.bad_credentials", "")));
+    }
+    // Locked: even the right password is refused, case-folded user ID included, in each
+    // language the form is in.
+    for tag in ["en-US", "de", "ja", "ar"] {
+        let mut f = form.body.clone();
+        f = f.replace(
+            "name=\"lang\" value=\"en-US\"",
+            &format!("name=\"lang\" value=\"{tag}\""),
+        );
+        let p = submit(&c, &f, "AGENT1", "agent1", "login").await;
+        assert_eq!(p.status, 429, "{tag}: {}", p.body);
+        assert!(
+            p.body.contains(&t(tag, "error.too_many_attempts", "1")),
+            "{tag}: {}",
+            p.body
+        );
+        let retry: u64 = p.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=2).contains(&retry), "{retry}");
+    }
+    // A fourth failure doubles the delay to 4 s (the cap).
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let p = submit(&c, &form.body, "agent1", "wrong", "login").await;
+    assert_eq!(p.status, 200);
+    let p = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    assert_eq!(p.status, 429);
+    let retry: u64 = p.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3..=4).contains(&retry), "{retry}");
+    // After it, the right password works and clears the count.
+    tokio::time::sleep(Duration::from_millis(4100)).await;
+    let p = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(autopost(&p.body).is_some());
+    // A fresh browser (no SSO session): one failure after the success is no lockout.
+    let c2 = client();
+    let form = get(&c2, &request_url(&idp.base)).await;
+    let p = submit(&c2, &form.body, "agent1", "wrong", "login").await;
+    assert_eq!(
+        p.status, 200,
+        "one failure after a success is not a lockout"
+    );
+    idp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_credential_post_needs_the_browser_cookie_and_succeeds_once() {
+    let fx = Fixture::new();
+    let idp = TestIdp::start(fx.config("assertion", "")).await;
+    let c = client();
+    let form = get(&c, &request_url(&idp.base)).await;
+    let cookie = form.headers["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("idp_browser=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    // Posted from elsewhere (another browser, no cookie): refused.
+    let p = submit(&client(), &form.body, "agent1", "agent1", "login").await;
+    assert_eq!(p.status, 400);
+    assert!(
+        p.body.contains(&t("en-US", "error.cookies", "")),
+        "{}",
+        p.body
+    );
+    // A forged cookie: refused.
+    let (action, mut fields) = login_form(&form.body);
+    fields.extend([
+        ("user_id".into(), "agent1".into()),
+        ("password".into(), "agent1".into()),
+        ("action".into(), "login".into()),
+    ]);
+    let r = reqwest::Client::new()
+        .post(&action)
+        .header("cookie", "idp_browser=00000000000000000000000000000000")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // The real browser: once.
+    let ok = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    assert!(autopost(&ok.body).is_some());
+    let replay = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    assert_eq!(replay.status, 400);
+    assert!(
+        replay.body.contains(&t("en-US", "error.form_used", "")),
+        "{}",
+        replay.body
+    );
+    assert!(autopost(&replay.body).is_none());
+    // Cancel also ends a form.
+    let c3 = client();
+    let form = get(&c3, &request_url(&idp.base)).await;
+    assert!(autopost(&submit(&c3, &form.body, "", "", "cancel").await.body).is_some());
+    assert_eq!(
+        submit(&c3, &form.body, "agent1", "agent1", "login")
+            .await
+            .status,
+        400
+    );
+    idp.stop().await;
+}
+
+fn header<'a>(p: &'a Page, name: &str) -> &'a str {
+    p.headers
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or_else(|| panic!("no {name} header"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_carries_the_security_headers() {
+    let fx = Fixture::new();
+    let (cert, key) = fx.tls();
+    let server = format!(
+        "tls_cert = \"{}\"\ntls_key = \"{}\"",
+        cert.display(),
+        key.display()
+    );
+    let idp =
+        TestIdp::start(fx.config_full("https://idp.test", SECRET_A, &server, "assertion", ""))
+            .await;
+    assert!(idp.base.starts_with("https://"));
+    let c = client();
+    let form = get(&c, &request_url(&idp.base)).await;
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let bad = get(
+        &c,
+        &idp.url("/ICNotifierIDP/login?loginType=saml&SAMLRequest=%%%"),
+    )
+    .await;
+    let missing = get(&c, &idp.url("/nowhere")).await;
+    let metadata = get(&c, &idp.url("/ICNotifierIDP/metadata")).await;
+    for (what, p) in [
+        ("form", &form),
+        ("autopost", &done),
+        ("400", &bad),
+        ("404", &missing),
+        ("metadata", &metadata),
+    ] {
+        assert_eq!(header(p, "x-frame-options"), "DENY", "{what}");
+        assert_eq!(header(p, "referrer-policy"), "no-referrer", "{what}");
+        assert_eq!(header(p, "x-content-type-options"), "nosniff", "{what}");
+        assert!(
+            header(p, "strict-transport-security").contains("max-age="),
+            "{what}"
+        );
+        let csp = header(p, "content-security-policy");
+        for part in [
+            "default-src 'none'",
+            "frame-ancestors 'none'",
+            "style-src 'self'",
+        ] {
+            assert!(csp.contains(part), "{what}: {csp}");
+        }
+        if what != "metadata" {
+            assert_eq!(header(p, "cache-control"), "no-store", "{what}");
+        }
+    }
+    assert!(header(&form, "content-security-policy").contains("form-action 'self';"));
+    assert!(!header(&form, "content-security-policy").contains("script-src"));
+    let csp = header(&done, "content-security-policy");
+    assert!(csp.contains("form-action 'self' https://sp.test"), "{csp}");
+    // The policy's hash is the hash of the script the page runs.
+    let script = done
+        .body
+        .split("<script>")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    let hash = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        openssl::sha::sha256(script.as_bytes()),
+    );
+    assert!(
+        csp.contains(&format!("script-src 'sha256-{hash}'")),
+        "{csp}"
+    );
+    idp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limits_answer_with_pages_and_shutdown_lets_logins_finish() {
+    let fx = Fixture::new();
+    let idp = start_slow(
+        &fx,
+        Duration::from_millis(1500),
+        "[limits]\nmax_body = 20000\nmax_concurrent = 2\nrequest_timeout = \"1s\"\n",
+    )
+    .await;
+    let c = client();
+    let form = get(&c, &request_url(&idp.base)).await;
+    // Too large a body.
+    let big = "x".repeat(30_000);
+    let p = post(&c, &idp.login_url(), &[("SAMLRequest", &big)]).await;
+    assert_eq!(p.status, 413);
+    assert!(p.body.contains("larger than 20000 bytes"), "{}", p.body);
+    assert!(p.body.contains("<html"), "a page, not plain text");
+    // A login slower than the request timeout.
+    let p = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    assert_eq!(p.status, 408);
+    assert!(p.body.contains(&t("en-US", "error.busy", "")), "{}", p.body);
+    idp.stop().await;
+
+    // Beyond the concurrency limit: 503 at once.
+    let idp = start_slow(
+        &fx,
+        Duration::from_millis(800),
+        "[limits]\nmax_concurrent = 2\n",
+    )
+    .await;
+    let mut forms = Vec::new();
+    for _ in 0..3 {
+        let c = client();
+        let f = get(&c, &request_url(&idp.base)).await;
+        forms.push((c, f.body));
+    }
+    let mut tasks = Vec::new();
+    for (c, body) in forms.into_iter().take(2) {
+        tasks.push(tokio::spawn(async move {
+            submit(&c, &body, "agent1", "agent1", "login").await.status
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t0 = Instant::now();
+    let p = get(&client(), &request_url(&idp.base)).await;
+    assert_eq!(p.status, 503);
+    assert!(
+        t0.elapsed() < Duration::from_millis(500),
+        "refused, not queued"
+    );
+    assert!(p.body.contains(&t("en-US", "error.busy", "")));
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+
+    // A shutdown while a login is in flight: the login finishes.
+    let c = client();
+    let f = get(&c, &request_url(&idp.base)).await;
+    let inflight =
+        tokio::spawn(async move { submit(&c, &f.body, "agent1", "agent1", "login").await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    idp.stop().await;
+    let p = inflight.await.unwrap();
+    assert_eq!(p.status, 200);
+    assert!(autopost(&p.body).is_some());
+}
+
+fn prom_parse(text: &str) -> Value {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ops/prom_parse.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true, "{v}\n{text}");
+    v
+}
+
+fn sample(v: &Value, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    v["samples"].as_array().unwrap().iter().find_map(|s| {
+        let l = &s[1];
+        (s[0] == name && labels.iter().all(|(k, val)| l[*k] == *val))
+            .then(|| s[2].as_f64().unwrap())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_and_metrics_move_with_logins() {
+    let fx = Fixture::new();
+    let idp = TestIdp::start(fx.config("assertion", "")).await;
+    let c = client();
+    assert_eq!(get(&c, &idp.url("/healthz")).await.status, 200);
+    let ready = get(&c, &idp.url("/readyz")).await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+
+    let before = prom_parse(&get(&c, &idp.url("/metrics")).await.body);
+    assert_eq!(
+        before["families"]["idp_http_request_duration_seconds"],
+        "histogram"
+    );
+    let days = sample(
+        &before,
+        "idp_certificate_days_left",
+        &[("name", "idp"), ("role", "active")],
+    )
+    .expect("days left of the active certificate");
+    assert!((29.0..=30.0).contains(&days), "{days}");
+    let form = get(&c, &request_url(&idp.base)).await;
+    submit(&c, &form.body, "agent1", "wrong", "login").await;
+    submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let after = prom_parse(&get(&c, &idp.url("/metrics")).await.body);
+    let logins = |v: &Value, result| {
+        sample(
+            v,
+            "idp_logins_total",
+            &[("result", result), ("sp", SP_ID), ("lang", "en-US")],
+        )
+        .unwrap_or(0.0)
+    };
+    assert_eq!(logins(&after, "ok") - logins(&before, "ok"), 1.0);
+    assert_eq!(
+        logins(&after, "bad_credentials") - logins(&before, "bad_credentials"),
+        1.0
+    );
+    let count = |v: &Value, n| sample(v, n, &[]).unwrap_or(0.0);
+    assert_eq!(
+        count(&after, "idp_backend_duration_seconds_count")
+            - count(&before, "idp_backend_duration_seconds_count"),
+        2.0
+    );
+    assert!(
+        count(&after, "idp_http_request_duration_seconds_count")
+            >= count(&before, "idp_http_request_duration_seconds_count") + 4.0
+    );
+    // Through the proxy (its headers present): not served.
+    let r = c
+        .get(idp.url("/metrics"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    idp.stop().await;
+}

@@ -1,5 +1,7 @@
 //! The `pureconnect-idp` command line: parses arguments and calls the library. Nothing else.
 
+mod certs_cli;
+
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use pureconnect_idp::{config::Config, demo, selftest::SelfTest, Options};
@@ -54,6 +56,11 @@ enum Cmd {
         /// Go on for a region where PureConnect is not supported as an SSO provider.
         #[arg(long)]
         force: bool,
+    },
+    /// Manage the signing certificates (active + backups) in `idp.certs_dir`.
+    Certs {
+        #[command(subcommand)]
+        cmd: certs_cli::CertsCmd,
     },
     /// Manage the users file.
     Users {
@@ -211,6 +218,7 @@ async fn main() -> Result<()> {
             init_logging();
             serve(config, demo, state_dir, listen, http).await
         }
+        Cmd::Certs { cmd } => certs_cli::run(cmd),
         Cmd::Users {
             cmd: UsersCmd::Hash,
         } => hash_password(),

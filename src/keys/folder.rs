@@ -148,11 +148,13 @@ fn read_set_as(
             }
             Some(a) => a,
             None if names.len() == 1 => names[0].clone(),
-            None => return Err(KeyError::Active(format!(
+            None => {
+                return Err(KeyError::Active(format!(
                 "{} holds several certificates ({}) and no `active` file naming the one that signs",
                 dir.display(),
                 names.join(", ")
-            ))),
+            )))
+            }
         },
     };
     if !names.contains(&active_name) {

@@ -381,7 +381,7 @@ impl KeyStore {
         *locked(&self.seen) = watch::scan(&signing_dir(&self.dir));
         let old = self.current();
         let pw = self.password.as_ref().map(|p| p.expose_secret());
-        match folder::read_set(&self.dir, pw) {
+        match folder::read_set(&self.dir, pw).and_then(|set| keep_a_valid_active(&old, set)) {
             Ok(set) => {
                 log_auto_promotion(&set);
                 let names = |s: &KeySet| s.published().map(|k| k.name.clone()).collect::<Vec<_>>();
@@ -475,6 +475,25 @@ impl KeyStore {
                     "{role} signing certificate `{}`: {} days left (until {until})", c.name, c.days_left);
             }
         }
+    }
+}
+
+/// A reload may hand over to a backup only when the active certificate in force has expired:
+/// an `active` file edited to name an expired certificate must not move the server to some
+/// backup Genesys Cloud may not hold yet.
+fn keep_a_valid_active(old: &KeySet, set: KeySet) -> Result<KeySet, KeyError> {
+    match &set.auto_promoted_from {
+        Some(from)
+            if !old.active.info.expired(now())
+                && set.active.info.sha256 != old.active.info.sha256 =>
+        {
+            Err(KeyError::Active(format!(
+                "the `active` file names `{from}`, which has expired; `{}` stays active (make \
+                 another pair active with `pureconnect-idp certs promote NAME`)",
+                old.active.name
+            )))
+        }
+        _ => Ok(set),
     }
 }
 

@@ -203,6 +203,29 @@ fn an_expired_active_without_a_valid_backup_is_refused() {
 }
 
 #[test]
+fn a_reload_hands_over_to_a_backup_only_when_the_active_in_force_has_expired() {
+    let d = tmp();
+    put_pair(d.path(), "a", &pair(10));
+    put_pair(d.path(), "b", &pair_between(0, 20));
+    put_pair(d.path(), "stale", &pair_between(-20, -1));
+    set_active(d.path(), "a");
+    let store = KeyStore::load(d.path(), None).unwrap();
+    // Someone points `active` at the expired pair: `a` stays, `b` is not taken.
+    set_active(d.path(), "stale");
+    let e = store.reload().unwrap_err().to_string();
+    assert!(
+        e.contains("names `stale`, which has expired") && e.contains("`a` stays"),
+        "{e}"
+    );
+    assert_eq!(store.active().name, "a");
+    // Started with an expired active, a reload keeps the backup that took over.
+    let store = KeyStore::load(d.path(), None).unwrap();
+    assert_eq!(store.active().name, "b");
+    store.reload().unwrap();
+    assert_eq!(store.active().name, "b");
+}
+
+#[test]
 fn a_failed_reload_keeps_the_old_set_and_says_why() {
     let d = tmp();
     let a = pair(10);
@@ -401,4 +424,30 @@ async fn the_watcher_reloads_after_a_promote_and_stops_when_told() {
         .await
         .expect("the watcher stops")
         .unwrap();
+}
+
+#[tokio::test]
+async fn an_active_that_expires_while_running_hands_over_to_a_valid_backup() {
+    let d = tmp();
+    let now = now();
+    let soon = self_signed_at("soon", 2048, now - DAY, now + 3, &[]).unwrap();
+    put_pair(d.path(), "soon", &soon);
+    put_pair(d.path(), "later", &pair(30));
+    set_active(d.path(), "soon");
+    let store = Arc::new(KeyStore::load(d.path(), None).unwrap());
+    assert_eq!(store.active().name, "soon");
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(watch::run(store.clone(), rx));
+    let t = std::time::Instant::now();
+    while store.active().name != "later" && t.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let st = store.status();
+    assert_eq!(st.active, "later", "{st:?}");
+    assert!(st.active_valid);
+    assert_eq!(st.auto_promoted_from.as_deref(), Some("soon"));
+    // It happened at the expiry, not before.
+    assert!(super::now() >= now + 3);
+    tx.send(true).unwrap();
+    task.await.unwrap();
 }

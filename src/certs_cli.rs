@@ -7,7 +7,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use pureconnect_idp::config::Config;
-use pureconnect_idp::keys::{folder, format_time, generate, now, password};
+use pureconnect_idp::keys::{folder, format_time, generate, inventory, now, password};
 use secrecy::{ExposeSecret, SecretSlice};
 use std::path::PathBuf;
 
@@ -127,7 +127,7 @@ pub fn run(cmd: CertsCmd) -> Result<()> {
         CertsCmd::List { cfg } => {
             let (cfg, pw) = load(&cfg)?;
             let inv =
-                folder::inventory(&cfg.idp.certs_dir, pw.as_ref().map(|p| p.expose_secret()))?;
+                inventory::inventory(&cfg.idp.certs_dir, pw.as_ref().map(|p| p.expose_secret()))?;
             print!("{}", list_text(&inv));
             Ok(())
         }
@@ -159,7 +159,7 @@ pub fn run(cmd: CertsCmd) -> Result<()> {
     }
 }
 
-fn list_text(inv: &folder::Inventory) -> String {
+fn list_text(inv: &inventory::Inventory) -> String {
     let now = now();
     let mut s = format!("{}\n", inv.dir.display());
     if inv.entries.is_empty() {

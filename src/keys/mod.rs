@@ -2,15 +2,18 @@
 //!
 //! Owns the key set in force (the active pair that signs, the backups that are published) and
 //! handing it out through an atomic pointer, so that a request that started signing with one
-//! key finishes with it while a reload swaps in a new set; reloading (a failed reload keeps the
-//! old set); and what operations need to know about it ([`KeyStore::status`], expiry in the
-//! log). Handlers never read key files; they ask the store. Reading and changing the folder is
-//! [`folder`]'s job, the key password [`password`]'s, reloading on a change or `SIGHUP`
-//! [`watch`]'s, and making new pairs [`generate`]'s.
+//! key finishes with it while a reload swaps in a new set; and reloading (a failed reload keeps
+//! the old set). Handlers never read key files; they ask the store. Reading and changing the
+//! folder is [`folder`]'s job (and [`inventory`]'s, for `certs list`), the key password
+//! [`password`]'s, reloading on a change or `SIGHUP` [`watch`]'s, what operations see
+//! ([`KeyStore::status`], days left in the log) `status`'s, and making new pairs
+//! [`generate`]'s.
 
 pub mod folder;
 pub mod generate;
+pub mod inventory;
 pub mod password;
+mod status;
 pub mod watch;
 
 use arc_swap::ArcSwap;
@@ -25,6 +28,8 @@ use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 pub use folder::{pair_names, signing_dir, MAX_PAIRS};
+use status::log_auto_promotion;
+pub use status::{CertStatus, KeyStatus, Role};
 
 #[derive(Debug, Error)]
 pub enum KeyError {
@@ -259,50 +264,6 @@ impl KeySet {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Active,
-    Backup,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Active => "active",
-            Role::Backup => "backup",
-        }
-    }
-}
-
-/// One certificate as operations see it (for `/readyz`, `/metrics` and `certs list`).
-#[derive(Debug, Clone)]
-pub struct CertStatus {
-    pub name: String,
-    pub role: Role,
-    pub info: CertInfo,
-    pub days_left: i64,
-    pub seconds_left: i64,
-    /// Whether the metadata lists it (every valid certificate).
-    pub published: bool,
-}
-
-/// The state of the key store.
-#[derive(Debug, Clone)]
-pub struct KeyStatus {
-    pub active: String,
-    /// False once the active certificate has expired: not ready.
-    pub active_valid: bool,
-    pub active_days_left: i64,
-    pub auto_promoted_from: Option<String>,
-    pub warn_days: u32,
-    /// The active one first.
-    pub certificates: Vec<CertStatus>,
-    pub reloads: u64,
-    pub reload_failures: u64,
-    /// Why the last reload failed, when the last attempt failed.
-    pub last_reload_error: Option<String>,
-}
-
 pub struct KeyStore {
     dir: PathBuf,
     password: Option<SecretSlice<u8>>,
@@ -419,63 +380,6 @@ impl KeyStore {
             }
         }
     }
-
-    /// Per certificate: role, days left, published; and whether the active one is valid.
-    pub fn status(&self) -> KeyStatus {
-        let set = self.current();
-        let now = now();
-        let certificates = set
-            .all()
-            .map(|k| CertStatus {
-                name: k.name.clone(),
-                role: if Arc::ptr_eq(k, &set.active) {
-                    Role::Active
-                } else {
-                    Role::Backup
-                },
-                info: k.info.clone(),
-                days_left: k.info.days_left(now),
-                seconds_left: k.info.seconds_left(now),
-                published: set.published().any(|p| Arc::ptr_eq(p, k)),
-            })
-            .collect();
-        KeyStatus {
-            active: set.active.name.clone(),
-            active_valid: !set.active.info.expired(now),
-            active_days_left: set.active.info.days_left(now),
-            auto_promoted_from: set.auto_promoted_from.clone(),
-            warn_days: self.warn_days,
-            certificates,
-            reloads: self.reloads.load(Ordering::Relaxed),
-            reload_failures: self.reload_failures.load(Ordering::Relaxed),
-            last_reload_error: locked(&self.last_error).clone(),
-        }
-    }
-
-    /// Logs the days left of every certificate: a warning from `cert_warn_days` on, or once
-    /// one has expired; otherwise one info line.
-    pub fn log_expiry(&self) {
-        let status = self.status();
-        let warn = i64::from(self.warn_days);
-        for c in &status.certificates {
-            let until = format_time(c.info.not_after);
-            let role = c.role.as_str();
-            if c.seconds_left <= 0 {
-                tracing::warn!(certificate = %c.name, days_left = c.days_left,
-                    "the {role} signing certificate `{}` expired on {until}{}",
-                    c.name,
-                    if c.role == Role::Active { "" } else { "; it is no longer published: remove it" });
-            } else if c.days_left < warn {
-                tracing::warn!(certificate = %c.name, days_left = c.days_left,
-                    "the {role} signing certificate `{}` expires in {} days (on {until}){}",
-                    c.name, c.days_left,
-                    if c.role == Role::Active { ": generate a backup, upload it to Genesys Cloud and promote it" } else { "" });
-            } else {
-                tracing::info!(certificate = %c.name, days_left = c.days_left,
-                    "{role} signing certificate `{}`: {} days left (until {until})", c.name, c.days_left);
-            }
-        }
-    }
 }
 
 /// A reload may hand over to a backup only when the active certificate in force has expired:
@@ -494,20 +398,6 @@ fn keep_a_valid_active(old: &KeySet, set: KeySet) -> Result<KeySet, KeyError> {
             )))
         }
         _ => Ok(set),
-    }
-}
-
-fn log_auto_promotion(set: &KeySet) {
-    if let Some(from) = &set.auto_promoted_from {
-        tracing::warn!(
-            "!!! the active signing certificate `{from}` has EXPIRED: signing with the backup `{}` instead \
-             (valid until {}). Genesys Cloud must hold `{}`; make it permanent with \
-             `pureconnect-idp certs promote {}`",
-            set.active.name,
-            format_time(set.active.info.not_after),
-            set.active.name,
-            set.active.name
-        );
     }
 }
 

@@ -57,7 +57,8 @@ pub fn build(cfg: &Config, region_id: &str, name: &str) -> Result<GenesysConfig,
         })
         .and_then(|s| s.audience.clone().or_else(|| s.entity_id.clone()))
         .unwrap_or_else(|| region.relying_party());
-    let keys = KeyStore::load(&cfg.idp.certs_dir, None).map_err(|e| e.to_string())?;
+    let password = crate::keys::password::from_config(cfg).map_err(|e| e.to_string())?;
+    let keys = KeyStore::load(&cfg.idp.certs_dir, password).map_err(|e| e.to_string())?;
     let certificates = keys
         .current()
         .published()

@@ -78,12 +78,11 @@ fn session_secret(cfg: &Config) -> Result<[u8; 32], StartError> {
 pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let secret = session_secret(&cfg)?;
-    let keys = keys::KeyStore::load(&cfg.idp.certs_dir, None)?;
-    let active = keys.active();
-    let days = active.seconds_left() / 86400;
-    if days < 30 {
-        tracing::warn!(certificate = %active.name, "the active signing certificate expires in {days} days");
-    }
+    let password = keys::password::from_config(&cfg)?;
+    let keys = Arc::new(
+        keys::KeyStore::load(&cfg.idp.certs_dir, password)?.with_warn_days(cfg.idp.cert_warn_days),
+    );
+    keys.log_expiry();
     let demo_sp = opts.demo_sp || cfg.demo.sp;
     let sps = sp::Registry::from_config(&cfg, demo_sp)?;
     let backend: Arc<dyn CredentialBackend> = match opts.backend {
@@ -145,7 +144,8 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then lets requests in
-/// flight finish (for at most `limits.shutdown_grace`).
+/// flight finish (for at most `limits.shutdown_grace`). Meanwhile the signing keys are
+/// reloaded when their folder changes or on SIGHUP.
 pub async fn serve(
     app: App,
     listener: std::net::TcpListener,
@@ -155,13 +155,16 @@ pub async fn serve(
     let handle = axum_server::Handle::new();
     let h = handle.clone();
     let grace = app.state.config.limits.shutdown_grace;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
+        let _ = stop_tx.send(true);
         h.graceful_shutdown(Some(grace));
     });
+    let watcher = tokio::spawn(keys::watch::run(app.state.keys.clone(), stop_rx));
     let service =
         web::router(app.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    match app.tls {
+    let served = match app.tls {
         Some(tls) => {
             axum_server::from_tcp_rustls(listener, tls)
                 .handle(handle)
@@ -174,5 +177,7 @@ pub async fn serve(
                 .serve(service)
                 .await
         }
-    }
+    };
+    watcher.abort();
+    served
 }

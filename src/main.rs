@@ -1,5 +1,7 @@
 //! The `pureconnect-idp` command line: parses arguments and calls the library. Nothing else.
 
+mod certs_cli;
+
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use pureconnect_idp::{config::Config, demo, selftest::SelfTest, Options};
@@ -37,6 +39,9 @@ enum Cmd {
         /// Plain HTTP (behind a proxy that terminates TLS), even if TLS files are configured.
         #[arg(long)]
         http: bool,
+        /// Log format: `text` (for people) or `json` (one object a line, for log collectors).
+        #[arg(long, env = "IDP_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+        log_format: String,
     },
     /// Print what to enter in Genesys Cloud for this identity provider.
     GenesysConfig {
@@ -54,6 +59,11 @@ enum Cmd {
         /// Go on for a region where PureConnect is not supported as an SSO provider.
         #[arg(long)]
         force: bool,
+    },
+    /// Manage the signing certificates (active + backups) in `idp.certs_dir`.
+    Certs {
+        #[command(subcommand)]
+        cmd: certs_cli::CertsCmd,
     },
     /// Manage the users file.
     Users {
@@ -89,13 +99,19 @@ enum UsersCmd {
     Hash,
 }
 
-fn init_logging() {
+/// Logs go to standard output; `RUST_LOG` filters them (default `info`). Audit events use the
+/// target `audit`, so `RUST_LOG=warn,audit=info` keeps only those and the warnings.
+fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true)
-        .init();
+        .with_target(true);
+    if json {
+        fmt.json().flatten_event(true).init();
+    } else {
+        fmt.init();
+    }
 }
 
 async fn shutdown_signal() {
@@ -207,10 +223,12 @@ async fn main() -> Result<()> {
             state_dir,
             listen,
             http,
+            log_format,
         } => {
-            init_logging();
+            init_logging(log_format == "json");
             serve(config, demo, state_dir, listen, http).await
         }
+        Cmd::Certs { cmd } => certs_cli::run(cmd),
         Cmd::Users {
             cmd: UsersCmd::Hash,
         } => hash_password(),

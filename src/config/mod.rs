@@ -11,6 +11,7 @@ mod sp;
 use duration::duration;
 pub use duration::parse_duration;
 pub use ops::{LimitsConfig, ThrottleConfig};
+use secrecy::SecretString;
 use serde::Deserialize;
 pub use sp::{SignMode, SpConfig};
 use std::path::{Path, PathBuf};
@@ -107,6 +108,14 @@ pub struct IdpConfig {
     /// How long an assertion may be used after it is issued.
     #[serde(default = "default_assertion_lifetime", deserialize_with = "duration")]
     pub assertion_lifetime: Duration,
+    /// Opens encrypted (PKCS#8) signing keys; never logged.
+    #[serde(default, deserialize_with = "secret")]
+    pub key_password: Option<SecretString>,
+    /// A file holding that password instead (one line).
+    pub key_password_file: Option<PathBuf>,
+    /// Warn in the log this many days before a signing certificate expires.
+    #[serde(default = "default_cert_warn_days")]
+    pub cert_warn_days: u32,
 }
 
 impl Default for IdpConfig {
@@ -116,8 +125,19 @@ impl Default for IdpConfig {
             organization_name: None,
             certs_dir: default_certs_dir(),
             assertion_lifetime: default_assertion_lifetime(),
+            key_password: None,
+            key_password_file: None,
+            cert_warn_days: default_cert_warn_days(),
         }
     }
+}
+
+fn default_cert_warn_days() -> u32 {
+    30
+}
+
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(SecretString::from))
 }
 
 fn default_entity_id() -> String {
@@ -268,6 +288,9 @@ impl Config {
             fix(p)
         }
         fix(&mut self.idp.certs_dir);
+        if let Some(p) = self.idp.key_password_file.as_mut() {
+            fix(p)
+        }
         if let Some(p) = self.session.secret_file.as_mut() {
             fix(p)
         }
@@ -321,6 +344,12 @@ impl Config {
         }
         if self.idp.entity_id.trim().is_empty() {
             return Err(self.invalid("idp.entity_id", "must not be empty (or use \"auto\")"));
+        }
+        if self.idp.key_password.is_some() && self.idp.key_password_file.is_some() {
+            return Err(self.invalid(
+                "idp.key_password",
+                "set either key_password or key_password_file, not both",
+            ));
         }
         if self.session.secret.is_some() && self.session.secret_file.is_some() {
             return Err(self.invalid(

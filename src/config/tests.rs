@@ -49,3 +49,29 @@ fn durations() {
     assert!(parse_duration("m").is_err());
     assert!(parse_duration("3 weeks").is_err());
 }
+
+#[test]
+fn key_password_settings() {
+    let c = parse(SECRET).unwrap();
+    assert_eq!(c.idp.cert_warn_days, 30);
+    assert!(c.idp.key_password.is_none() && c.idp.key_password_file.is_none());
+    let c = parse(&format!(
+        "{SECRET}[idp]\nkey_password_file = \"keypw\"\ncert_warn_days = 45\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.idp.key_password_file.as_deref(),
+        Some(Path::new("/etc/idp/keypw"))
+    );
+    assert_eq!(c.idp.cert_warn_days, 45);
+    let e = parse(&format!(
+        "{SECRET}[idp]\nkey_password = \"hunter2\"\nkey_password_file = \"keypw\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("idp.key_password") && e.contains("not both"),
+        "{e}"
+    );
+    assert!(!e.contains("hunter2"), "{e}");
+}

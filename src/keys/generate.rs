@@ -1,8 +1,9 @@
 //! Making new RSA key pairs and self-signed certificates (signing and demo TLS).
 //!
 //! Owns the shape of the certificates we create: RSA, SHA-256, a random serial, the given
-//! common name, and for TLS the loopback names as subject alternative names. Writing files is
-//! done with owner-only permissions for keys.
+//! common name, and for TLS the loopback names as subject alternative names; and the form of
+//! the keys we write (PKCS#8, encrypted with AES-256 when a password is given). Writing files
+//! is done with owner-only permissions for keys, by temporary file and rename.
 
 use openssl::asn1::Asn1Time;
 use openssl::bn::{BigNum, MsbOption};
@@ -19,11 +20,25 @@ pub struct NewPair {
     pub key_pem: Vec<u8>,
 }
 
-/// A self-signed certificate; `san` adds DNS/IP subject alternative names (for TLS).
+/// A self-signed certificate valid from now for `days`; `san` adds DNS/IP subject alternative
+/// names (for TLS).
 pub fn self_signed(
     cn: &str,
     bits: u32,
     days: u32,
+    san: &[&str],
+) -> Result<NewPair, openssl::error::ErrorStack> {
+    let now = chrono::Utc::now().timestamp();
+    self_signed_at(cn, bits, now, now + i64::from(days) * 86400, san)
+}
+
+/// A self-signed certificate valid between two instants (Unix seconds); tests use it to make
+/// certificates that have already expired.
+pub fn self_signed_at(
+    cn: &str,
+    bits: u32,
+    not_before: i64,
+    not_after: i64,
     san: &[&str],
 ) -> Result<NewPair, openssl::error::ErrorStack> {
     let pkey: PKey<Private> = PKey::from_rsa(Rsa::generate(bits)?)?;
@@ -39,8 +54,8 @@ pub fn self_signed(
     b.set_subject_name(&name)?;
     b.set_issuer_name(&name)?;
     b.set_pubkey(&pkey)?;
-    let not_before = Asn1Time::days_from_now(0)?;
-    let not_after = Asn1Time::days_from_now(days)?;
+    let not_before = Asn1Time::from_unix(not_before)?;
+    let not_after = Asn1Time::from_unix(not_after)?;
     b.set_not_before(&not_before)?;
     b.set_not_after(&not_after)?;
     if !san.is_empty() {
@@ -61,6 +76,38 @@ pub fn self_signed(
         cert_pem: cert.to_pem()?,
         key_pem: pkey.private_key_to_pem_pkcs8()?,
     })
+}
+
+/// The PKCS#8 key `key_pem` (any PEM form OpenSSL reads unencrypted) as encrypted PKCS#8
+/// (PBES2, AES-256-CBC), the form `idp.key_password` opens.
+pub fn encrypt_key(key_pem: &[u8], password: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+    let pkey = PKey::private_key_from_pem(key_pem)?;
+    pkey.private_key_to_pem_pkcs8_passphrase(openssl::symm::Cipher::aes_256_cbc(), password)
+}
+
+/// Writes `data` to `path` so that a reader sees either the old file or the whole new one:
+/// a temporary file beside it (a dot name the key store ignores), flushed, then renamed.
+/// `private` makes it readable by its owner only.
+pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let tmp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
+    let written = if private {
+        write_private(&tmp, data)
+    } else {
+        std::fs::write(&tmp, data)
+    };
+    let synced = written.and_then(|_| std::fs::File::open(&tmp)?.sync_all());
+    match synced.and_then(|_| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// Writes a key file readable by its owner only.

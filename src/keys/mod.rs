@@ -1,21 +1,35 @@
 //! KeyStore: the one owner of signing keys and certificates.
 //!
-//! Owns reading `idp.certs_dir/signing/` (one `<name>.crt` + `<name>.key` pair per name, the
-//! `active` file naming the pair that signs), checking each pair (the certificate's public key
-//! is the key's, RSA of 2048 bits or more, not expired), and handing out the current set
-//! through an atomic pointer so that a request that started with one key finishes with it.
-//! Handlers never read key files; they ask the store. Generating new pairs lives in
-//! [`generate`].
+//! Owns the key set in force (the active pair that signs, the backups that are published) and
+//! handing it out through an atomic pointer, so that a request that started signing with one
+//! key finishes with it while a reload swaps in a new set; and reloading (a failed reload keeps
+//! the old set). Handlers never read key files; they ask the store. Reading and changing the
+//! folder is [`folder`]'s job (and [`inventory`]'s, for `certs list`), the key password
+//! [`password`]'s, reloading on a change or `SIGHUP` [`watch`]'s, what operations see
+//! ([`KeyStore::status`], days left in the log) `status`'s, and making new pairs
+//! [`generate`]'s.
 
+pub mod folder;
 pub mod generate;
+pub mod inventory;
+pub mod password;
+pub mod status;
+pub mod watch;
 
 use arc_swap::ArcSwap;
 use base64::Engine;
+use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::x509::X509;
+use openssl::x509::{X509Ref, X509};
+use secrecy::{ExposeSecret, SecretSlice};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
+
+pub use folder::{pair_names, signing_dir, MAX_PAIRS};
+use status::log_auto_promotion;
+pub use status::{CertStatus, KeyStatus, Role};
 
 #[derive(Debug, Error)]
 pub enum KeyError {
@@ -32,6 +46,85 @@ pub enum KeyError {
     Empty(String),
     #[error("{0}")]
     Active(String),
+    /// The folder as a whole is not acceptable (too many pairs, a bad name, cannot write).
+    #[error("{0}")]
+    Folder(String),
+}
+
+/// What the CLI and the status report show of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertInfo {
+    /// The subject as `CN=…, O=…`.
+    pub subject: String,
+    /// The serial number in hexadecimal.
+    pub serial: String,
+    /// SHA-256 of the DER certificate, `AB:CD:…` (what Genesys Cloud and browsers show).
+    pub sha256: String,
+    /// Unix seconds.
+    pub not_before: i64,
+    /// Unix seconds.
+    pub not_after: i64,
+}
+
+impl CertInfo {
+    pub fn of(cert: &X509Ref) -> Result<CertInfo, openssl::error::ErrorStack> {
+        let subject = cert
+            .subject_name()
+            .entries()
+            .map(|e| {
+                let k = e.object().nid().short_name().unwrap_or("?");
+                let v = e.data().to_string().unwrap_or_default();
+                format!("{k}={v}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let serial = cert.serial_number().to_bn()?.to_hex_str()?.to_string();
+        let sha256 = cert
+            .digest(MessageDigest::sha256())?
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":");
+        let epoch = openssl::asn1::Asn1Time::from_unix(0)?;
+        let unix = |t: &openssl::asn1::Asn1TimeRef| {
+            epoch
+                .diff(t)
+                .map(|d| i64::from(d.days) * 86400 + i64::from(d.secs))
+        };
+        Ok(CertInfo {
+            subject,
+            serial,
+            sha256,
+            not_before: unix(cert.not_before())?,
+            not_after: unix(cert.not_after())?,
+        })
+    }
+
+    /// Seconds until the certificate expires at `now` (negative once it has).
+    pub fn seconds_left(&self, now: i64) -> i64 {
+        self.not_after - now
+    }
+
+    /// Whole days left (rounded down; negative once expired).
+    pub fn days_left(&self, now: i64) -> i64 {
+        self.seconds_left(now).div_euclid(86400)
+    }
+
+    pub fn expired(&self, now: i64) -> bool {
+        self.not_after <= now
+    }
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A Unix time as `2026-03-14 12:00:00 UTC`.
+pub fn format_time(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| unix.to_string())
 }
 
 /// One certificate with its private key, ready to sign.
@@ -41,6 +134,7 @@ pub struct SigningKey {
     /// The certificate as DER, base64 without line breaks (for KeyInfo and metadata).
     pub cert_b64: String,
     pub cert_pem: String,
+    pub info: CertInfo,
     /// The private key as PKCS#8 DER, the form xmlsec loads.
     key_der: Vec<u8>,
     pub pkey: PKey<Private>,
@@ -54,12 +148,20 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+/// Whether a PEM private key is encrypted (PKCS#8 `ENCRYPTED PRIVATE KEY`, or the legacy
+/// `Proc-Type: 4,ENCRYPTED` header of PKCS#1).
+pub fn is_encrypted_pem(key_pem: &[u8]) -> bool {
+    let has = |needle: &[u8]| key_pem.windows(needle.len()).any(|w| w == needle);
+    has(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") || has(b"Proc-Type: 4,ENCRYPTED")
+}
+
 impl SigningKey {
     pub fn key_der(&self) -> &[u8] {
         &self.key_der
     }
 
-    /// Builds a signing key from PEM texts, checking that they belong together.
+    /// Builds a signing key from PEM texts, checking that they belong together. The password
+    /// opens an encrypted key; it is never part of an error message.
     pub fn from_pem(
         name: &str,
         cert_pem: &[u8],
@@ -73,18 +175,25 @@ impl SigningKey {
         };
         let cert =
             X509::from_pem(cert_pem).map_err(|_| bad("the certificate is not PEM".into()))?;
+        let encrypted = is_encrypted_pem(key_pem);
         let pkey = match password {
-            Some(p) => PKey::private_key_from_pem_passphrase(key_pem, p),
-            None => PKey::private_key_from_pem(key_pem),
-        }
-        .map_err(|_| {
-            bad(if password.is_some() {
-                "the private key cannot be read (not PEM, or the password is wrong)".into()
-            } else {
-                "the private key cannot be read (not PEM, or encrypted and no password is configured)"
-                    .into()
-            })
-        })?;
+            Some(p) => PKey::private_key_from_pem_passphrase(key_pem, p).map_err(|_| {
+                bad(if encrypted {
+                    "the private key cannot be decrypted: the password is wrong".into()
+                } else {
+                    "the private key is not PEM (PKCS#1 or PKCS#8)".into()
+                })
+            })?,
+            None if encrypted => {
+                return Err(bad(format!(
+                    "the private key is encrypted and no password is configured (give it in {})",
+                    password::SOURCES
+                )))
+            }
+            // Without a password, a callback that gives none: OpenSSL must never prompt.
+            None => PKey::private_key_from_pem_callback(key_pem, |_| Ok(0))
+                .map_err(|_| bad("the private key is not PEM (PKCS#1 or PKCS#8)".into()))?,
+        };
         let rsa = pkey.rsa().map_err(|_| {
             bad("the private key is not RSA (Genesys Cloud expects RSA-SHA256)".into())
         })?;
@@ -102,6 +211,7 @@ impl SigningKey {
                 "the certificate does not belong to the private key".into()
             ));
         }
+        let info = CertInfo::of(&cert).map_err(|e| bad(e.to_string()))?;
         let der = cert.to_der().map_err(|e| bad(e.to_string()))?;
         let key_der = pkey
             .private_key_to_pkcs8()
@@ -112,6 +222,7 @@ impl SigningKey {
             name: name.to_string(),
             cert_b64: base64::engine::general_purpose::STANDARD.encode(der),
             cert_pem,
+            info,
             cert,
             key_der,
             pkey,
@@ -120,32 +231,51 @@ impl SigningKey {
 
     /// Seconds until the certificate expires (negative once it has).
     pub fn seconds_left(&self) -> i64 {
-        let now = openssl::asn1::Asn1Time::days_from_now(0);
-        match now.and_then(|n| n.diff(self.cert.not_after())) {
-            Ok(d) => i64::from(d.days) * 86400 + i64::from(d.secs),
-            Err(_) => 0,
-        }
+        self.info.seconds_left(now())
     }
 }
 
-/// The keys in force: the active pair first, then the others (published, not used to sign).
+/// The keys in force: the active pair first, then the valid backups (published, not used to
+/// sign), then expired backups (neither).
 #[derive(Debug)]
 pub struct KeySet {
     pub active: Arc<SigningKey>,
     pub others: Vec<Arc<SigningKey>>,
+    pub expired: Vec<Arc<SigningKey>>,
+    /// When the `active` file names an expired certificate and a valid backup took over: the
+    /// name in the file.
+    pub auto_promoted_from: Option<String>,
 }
 
 impl KeySet {
-    /// Every certificate to publish, active first.
+    /// Every certificate to publish, active first: the active one and the backups that have
+    /// not expired (checked now, so a backup that expires while the set is in force drops out).
     pub fn published(&self) -> impl Iterator<Item = &Arc<SigningKey>> {
-        std::iter::once(&self.active).chain(self.others.iter())
+        let now = now();
+        std::iter::once(&self.active)
+            .chain(self.others.iter().filter(move |k| !k.info.expired(now)))
+    }
+
+    /// Every pair in the folder: the active one, the backups, then the expired backups.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<SigningKey>> {
+        std::iter::once(&self.active)
+            .chain(self.others.iter())
+            .chain(self.expired.iter())
     }
 }
 
 pub struct KeyStore {
     dir: PathBuf,
-    password: Option<Vec<u8>>,
+    password: Option<SecretSlice<u8>>,
+    warn_days: u32,
     current: ArcSwap<KeySet>,
+    /// One reload at a time, so an older read never replaces a newer one.
+    reloading: Mutex<()>,
+    /// The folder as it was when last read (whether or not the read succeeded).
+    seen: Mutex<watch::Fingerprint>,
+    reloads: AtomicU64,
+    reload_failures: AtomicU64,
+    last_error: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -154,18 +284,37 @@ impl std::fmt::Debug for KeyStore {
     }
 }
 
-pub fn signing_dir(certs_dir: &Path) -> PathBuf {
-    certs_dir.join("signing")
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl KeyStore {
-    pub fn load(certs_dir: &Path, password: Option<Vec<u8>>) -> Result<KeyStore, KeyError> {
-        let set = read_set(certs_dir, password.as_deref())?;
+    /// Reads `certs_dir/signing`; `password` opens encrypted keys.
+    pub fn load(certs_dir: &Path, password: Option<SecretSlice<u8>>) -> Result<KeyStore, KeyError> {
+        let seen = watch::scan(&signing_dir(certs_dir));
+        let set = folder::read_set(certs_dir, password.as_ref().map(|p| p.expose_secret()))?;
+        log_auto_promotion(&set);
         Ok(KeyStore {
             dir: certs_dir.to_path_buf(),
             password,
+            warn_days: 30,
             current: ArcSwap::from_pointee(set),
+            reloading: Mutex::new(()),
+            seen: Mutex::new(seen),
+            reloads: AtomicU64::new(0),
+            reload_failures: AtomicU64::new(0),
+            last_error: Mutex::new(None),
         })
+    }
+
+    /// Warn in the log this many days before a certificate expires (default 30).
+    pub fn with_warn_days(mut self, days: u32) -> KeyStore {
+        self.warn_days = days;
+        self
+    }
+
+    pub fn certs_dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The set in force now; hold on to it for the length of one signing operation.
@@ -177,97 +326,80 @@ impl KeyStore {
         self.current.load().active.clone()
     }
 
+    /// The folder as it was when last read.
+    pub fn seen(&self) -> watch::Fingerprint {
+        locked(&self.seen).clone()
+    }
+
     /// Reads the folder again; on any error the old set stays in force.
     pub fn reload(&self) -> Result<(), KeyError> {
-        let set = read_set(&self.dir, self.password.as_deref())?;
-        self.current.store(Arc::new(set));
-        Ok(())
+        self.reload_because("requested")
     }
-}
 
-fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
-    std::fs::read(path).map_err(|source| KeyError::Read {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-/// The names of the pairs in `signing/` (a name counts when both files exist), sorted.
-pub fn pair_names(certs_dir: &Path) -> Result<Vec<String>, KeyError> {
-    let dir = signing_dir(certs_dir);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(source) => {
-            return Err(KeyError::Read {
-                path: dir.display().to_string(),
-                source,
-            })
-        }
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let p = e.path();
-            (p.extension()? == "crt").then(|| p.file_stem()?.to_str().map(String::from))?
-        })
-        .filter(|n| dir.join(format!("{n}.key")).exists())
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
-fn read_set(certs_dir: &Path, password: Option<&[u8]>) -> Result<KeySet, KeyError> {
-    let dir = signing_dir(certs_dir);
-    let names = pair_names(certs_dir)?;
-    if names.is_empty() {
-        return Err(KeyError::Empty(dir.display().to_string()));
-    }
-    let active_file = dir.join("active");
-    let active_name = if active_file.exists() {
-        String::from_utf8_lossy(&read(&active_file)?)
-            .trim()
-            .to_string()
-    } else if names.len() == 1 {
-        names[0].clone()
-    } else {
-        return Err(KeyError::Active(format!(
-            "{} holds several certificates ({}) and no `active` file naming the one that signs",
-            dir.display(),
-            names.join(", ")
-        )));
-    };
-    if !names.contains(&active_name) {
-        return Err(KeyError::Active(format!(
-            "{} names `{active_name}` as active, but {}/{active_name}.crt and .key are not both there",
-            active_file.display(),
-            dir.display()
-        )));
-    }
-    let mut active = None;
-    let mut others = Vec::new();
-    for name in names {
-        let crt = dir.join(format!("{name}.crt"));
-        let key = dir.join(format!("{name}.key"));
-        let k = SigningKey::from_pem(
-            &name,
-            &read(&crt)?,
-            &read(&key)?,
-            password,
-            &key.display().to_string(),
-        )?;
-        if name == active_name {
-            active = Some(Arc::new(k));
-        } else {
-            others.push(Arc::new(k));
+    /// [`reload`](Self::reload), saying in the log why and what changed (or why not).
+    pub fn reload_because(&self, why: &str) -> Result<(), KeyError> {
+        let _one = locked(&self.reloading);
+        *locked(&self.seen) = watch::scan(&signing_dir(&self.dir));
+        let old = self.current();
+        let pw = self.password.as_ref().map(|p| p.expose_secret());
+        match folder::read_set(&self.dir, pw).and_then(|set| keep_a_valid_active(&old, set)) {
+            Ok(set) => {
+                log_auto_promotion(&set);
+                let names = |s: &KeySet| s.published().map(|k| k.name.clone()).collect::<Vec<_>>();
+                if old.active.info.sha256 != set.active.info.sha256 {
+                    tracing::warn!(
+                        reason = why,
+                        "signing keys reloaded: now signing with `{}` (was `{}`); published: {}",
+                        set.active.name,
+                        old.active.name,
+                        names(&set).join(", ")
+                    );
+                } else {
+                    tracing::info!(
+                        reason = why,
+                        "signing keys reloaded: signing with `{}`; published: {}",
+                        set.active.name,
+                        names(&set).join(", ")
+                    );
+                }
+                self.current.store(Arc::new(set));
+                self.reloads.fetch_add(1, Ordering::Relaxed);
+                *locked(&self.last_error) = None;
+                self.log_expiry();
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(
+                    reason = why,
+                    "signing keys NOT reloaded, still signing with `{}`: {e}",
+                    old.active.name
+                );
+                self.reload_failures.fetch_add(1, Ordering::Relaxed);
+                *locked(&self.last_error) = Some(e.to_string());
+                Err(e)
+            }
         }
     }
-    let active = active.ok_or_else(|| KeyError::Active("no active certificate".into()))?;
-    if active.seconds_left() <= 0 {
-        return Err(KeyError::Active(format!(
-            "the active signing certificate `{}` has expired",
-            active.name
-        )));
-    }
-    Ok(KeySet { active, others })
 }
+
+/// A reload may hand over to a backup only when the active certificate in force has expired:
+/// an `active` file edited to name an expired certificate must not move the server to some
+/// backup Genesys Cloud may not hold yet.
+fn keep_a_valid_active(old: &KeySet, set: KeySet) -> Result<KeySet, KeyError> {
+    match &set.auto_promoted_from {
+        Some(from)
+            if !old.active.info.expired(now())
+                && set.active.info.sha256 != old.active.info.sha256 =>
+        {
+            Err(KeyError::Active(format!(
+                "the `active` file names `{from}`, which has expired; `{}` stays active (make \
+                 another pair active with `pureconnect-idp certs promote NAME`)",
+                old.active.name
+            )))
+        }
+        _ => Ok(set),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -39,7 +39,7 @@ pub const DEMO_PATH: &str = "/demo";
 /// Everything a request may need, built once.
 pub struct AppState {
     pub config: Config,
-    pub keys: KeyStore,
+    pub keys: Arc<KeyStore>,
     pub sps: Registry,
     pub backend: Arc<dyn CredentialBackend>,
     pub sealer: Sealer,

@@ -55,11 +55,16 @@ pub async fn readyz(
         Some((_, p)) => p,
         None => {
             let mut p = Vec::new();
-            let active = state.keys.active();
-            if active.seconds_left() <= 0 {
+            let keys = state.keys.status();
+            if !keys.active_valid {
                 p.push(format!(
                     "the active signing certificate `{}` has expired",
-                    active.name
+                    keys.active
+                ));
+            }
+            if let Some(e) = &keys.last_reload_error {
+                p.push(format!(
+                    "warning: the last reload of the signing keys failed (the previous set is in use): {e}"
                 ));
             }
             if let Err(e) = state.backend.ready().await {
@@ -102,14 +107,15 @@ pub async fn metrics(
     if headers.contains_key(super::remap::REMAP_HEADER) || headers.contains_key("x-forwarded-for") {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let keys = state.keys.current();
-    let active = keys.active.name.clone();
-    let certs: Vec<crate::metrics::CertGauge> = keys
-        .published()
-        .map(|k| crate::metrics::CertGauge {
-            name: k.name.clone(),
-            active: k.name == active,
-            days_left: k.seconds_left() as f64 / 86400.0,
+    let certs: Vec<crate::metrics::CertGauge> = state
+        .keys
+        .status()
+        .certificates
+        .into_iter()
+        .map(|c| crate::metrics::CertGauge {
+            active: c.role == crate::keys::status::Role::Active,
+            name: c.name,
+            days_left: c.seconds_left as f64 / 86400.0,
         })
         .collect();
     (

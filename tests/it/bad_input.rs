@@ -5,8 +5,7 @@
 use crate::common::*;
 use base64::Engine;
 use pureconnect_idp::selftest::input_value;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -350,45 +349,6 @@ fn html_unescape(s: &str) -> String {
     out
 }
 
-/// A server in its own process, so its memory can be read from /proc.
-struct Proc {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_server(fx: &Fixture) -> Proc {
-    fx.config("assertion", "");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pureconnect-idp"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(fx.path().join("idp.toml"))
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut base = None;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some((_, url)) = line.split_once("listening on ") {
-            base = Some(url.trim().to_string());
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    Proc {
-        child,
-        base: base.expect("the server printed its address"),
-    }
-}
-
 /// (current RSS, peak RSS) in KiB.
 fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -406,7 +366,7 @@ fn rss_kib(pid: u32) -> (u64, u64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn deflate_bombs_stop_at_the_caps_with_bounded_memory() {
     let fx = Fixture::new();
-    let server = spawn_server(&fx);
+    let server = spawn_server(&fx, &[]);
     let c = client();
     // Warm up: one whole login, so allocator pools exist before the baseline.
     let form = get(&c, &request_url(&server.base)).await;

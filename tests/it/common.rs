@@ -361,3 +361,59 @@ pub fn sp_verify(dir: &Path, md: &str, resp: &str, rid: &str, extra: &[&str]) ->
     args.extend_from_slice(extra);
     pysaml2(&args)
 }
+
+/// A server in its own process (the real binary, the fixture's configuration), so that its
+/// memory and its output can be read.
+pub struct Proc {
+    pub child: std::process::Child,
+    pub base: String,
+    /// Every line it has written to standard output so far.
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn spawn_server(fx: &Fixture, args: &[&str]) -> Proc {
+    use std::io::{BufRead, BufReader};
+    fx.config("assertion", "");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pureconnect-idp"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(fx.path().join("idp.toml"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap()).lines();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut base = None;
+    for line in reader.by_ref() {
+        let line = line.unwrap();
+        let found = line
+            .split_once("listening on ")
+            .and_then(|(_, u)| u.split(['"', ' ']).next())
+            .map(str::to_string);
+        lines.lock().unwrap().push(line);
+        if found.is_some() {
+            base = found;
+            break;
+        }
+    }
+    let keep = lines.clone();
+    std::thread::spawn(move || {
+        for l in reader.map_while(Result::ok) {
+            keep.lock().unwrap().push(l);
+        }
+    });
+    Proc {
+        child,
+        base: base.expect("the server printed its address"),
+        lines,
+    }
+}

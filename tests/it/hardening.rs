@@ -408,3 +408,38 @@ async fn readyz_and_metrics_move_with_logins() {
     assert_eq!(r.status(), 404);
     idp.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_carry_audit_events_and_never_a_password() {
+    let fx = Fixture::new();
+    let server = spawn_server(&fx, &["--log-format", "json"]);
+    let secret = "Sup3r-S3cret-Pa55";
+    let c = client();
+    let form = get(&c, &request_url(&server.base)).await;
+    submit(&c, &form.body, "agent1", secret, "login").await;
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    assert!(autopost(&done.body).is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    let lines = server.lines.lock().unwrap().clone();
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        lines.iter().all(|l| !l.contains(secret)),
+        "the password leaked"
+    );
+    let audit: Vec<&Value> = events.iter().filter(|e| e["target"] == "audit").collect();
+    let results: Vec<&str> = audit
+        .iter()
+        .map(|e| e["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["bad_credentials", "ok"], "{audit:?}");
+    for e in audit {
+        assert_eq!(e["user"], "agent1");
+        assert_eq!(e["sp"], SP_ID);
+        assert_eq!(e["client_ip"], "127.0.0.1");
+        assert_eq!(e["lang"], "en-US");
+        assert!(e["timestamp"].is_string() && e["level"] == "INFO", "{e}");
+    }
+}

@@ -2,6 +2,7 @@
 //! what it does with independent software (pysaml2 as the SP, xmlsec1, headless Chromium).
 
 mod bad_input;
+mod certs;
 mod common;
 mod demo;
 mod hardening;

@@ -10,7 +10,7 @@
 use super::pages::{html, LoggedOutPage, Page, PageError};
 use super::remap::Origin;
 use super::sso::{page_for, params, MAX_RELAY_STATE};
-use super::verify::{self, Received};
+use super::verify;
 use super::{sso_session, AppState};
 use crate::saml::{binding, logout, signature};
 use axum::body::Bytes;
@@ -85,45 +85,20 @@ fn answer(
             "RelayState is longer than {MAX_RELAY_STATE} bytes"
         )));
     }
-    let xml = match redirect_query {
-        Some(_) => binding::decode_redirect(encoded).map(|(x, _)| x),
-        None => binding::decode_post(encoded),
-    }
-    .map_err(|e| PageError::bad_request(e.to_string()))?;
-    let mut req = logout::parse_request(&xml).map_err(|e| PageError::bad_request(e.to_string()))?;
-    let issuer = req.issuer.clone();
-    let refused = |e: String| {
-        tracing::warn!(client = %origin.client_ip, %issuer, "refused a LogoutRequest: {e}");
-        PageError::bad_request(e)
-    };
-    let sp = state
-        .sps
-        .get(&req.issuer)
-        .ok_or_else(|| refused(crate::sp::SpError::UnknownSp(req.issuer.clone()).to_string()))?;
-    let how = match redirect_query {
-        Some(query) => Received::Redirect {
-            query,
-            param: "SAMLRequest",
-        },
-        None => Received::Post,
-    };
-    let required = sp.require_signed_requests || !sp.certs.is_empty();
-    if let Some(signed) =
-        verify::check(&sp, how, &xml, &req.id, required).map_err(|e| refused(e.to_string()))?
-    {
-        req = logout::parse_request(&signed).map_err(|e| refused(e.to_string()))?;
-        if req.issuer != issuer {
-            return Err(refused(
-                "the signed Issuer differs from the unsigned one".into(),
-            ));
-        }
-    }
+    // When the SP has a certificate, its LogoutRequests must be signed with it.
+    let (sp, req): (_, logout::LogoutRequest) =
+        verify::receive(state, origin, encoded, redirect_query, |sp| {
+            sp.require_signed_requests || !sp.certs.is_empty()
+        })?;
     req.check(
         chrono::Utc::now(),
         state.config.saml.clock_skew,
         &state.slo_url(&origin.base),
     )
-    .map_err(|e| refused(e.to_string()))?;
+    .map_err(|e| {
+        tracing::warn!(client = %origin.client_ip, issuer = %req.issuer, "refused a LogoutRequest: {e}");
+        PageError::bad_request(e.to_string())
+    })?;
     let session = sso_session::read(state, headers);
     let user = session.as_ref().map(|s| s.user_id.as_str()).unwrap_or("");
     if session

@@ -10,11 +10,11 @@ use super::credentials;
 use super::ops::css_url;
 use super::pages::{html, LoginPage, Page, PageError};
 use super::remap::Origin;
-use super::verify::{self, Received};
+use super::verify;
 use super::{audit, cookies, form_guard, sso_session, AppState};
 use crate::i18n::{negotiate::negotiate, Lang};
+use crate::saml::authn_request;
 use crate::saml::response::Status;
-use crate::saml::{authn_request, binding};
 use crate::sp::ServiceProvider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -241,39 +241,14 @@ async fn start(
         .get("SAMLRequest")
         .ok_or_else(|| PageError::bad_request("the request has no SAMLRequest"))?;
     let relay_state = relay_state(q)?;
-    let xml = match binding_kind {
-        Binding::Redirect(_) => binding::decode_redirect(encoded).map(|(x, _)| x),
-        Binding::Post => binding::decode_post(encoded),
-    }
-    .map_err(|e| PageError::bad_request(e.to_string()))?;
-    let mut req = authn_request::parse(&xml).map_err(|e| PageError::bad_request(e.to_string()))?;
-    let issuer = req.issuer.clone();
-    let refused = |e: String| {
-        tracing::warn!(client = %origin.client_ip, %issuer, "refused an AuthnRequest: {e}");
-        PageError::bad_request(e)
+    let query = match binding_kind {
+        Binding::Redirect(q) => Some(q),
+        Binding::Post => None,
     };
-    let sp = state
-        .sps
-        .get(&req.issuer)
-        .ok_or_else(|| refused(crate::sp::SpError::UnknownSp(req.issuer.clone()).to_string()))?;
-    let how = match binding_kind {
-        Binding::Redirect(query) => Received::Redirect {
-            query,
-            param: "SAMLRequest",
-        },
-        Binding::Post => Received::Post,
-    };
-    let signed = verify::check(&sp, how, &xml, &req.id, sp.require_signed_requests)
-        .map_err(|e| refused(e.to_string()))?;
-    if let Some(signed_xml) = signed {
-        // Act only on what the signature covers.
-        req = authn_request::parse(&signed_xml).map_err(|e| refused(e.to_string()))?;
-        if req.issuer != issuer {
-            return Err(refused(
-                "the signed Issuer differs from the unsigned one".into(),
-            ));
-        }
-    }
+    let (_, req): (_, authn_request::AuthnRequest) =
+        verify::receive(state, origin, encoded, query, |sp| {
+            sp.require_signed_requests
+        })?;
     req.check(
         chrono::Utc::now(),
         state.config.saml.clock_skew,
@@ -288,7 +263,10 @@ async fn start(
             req.acs_index,
             origin.base.as_str(),
         )
-        .map_err(|e| refused(e.to_string()))?;
+        .map_err(|e| {
+            tracing::warn!(client = %origin.client_ip, issuer = %req.issuer, "refused an AuthnRequest: {e}");
+            PageError::bad_request(e.to_string())
+        })?;
     let pending = Pending {
         rid: Some(req.id.clone()),
         sp: sp.entity_id.clone(),

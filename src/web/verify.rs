@@ -1,12 +1,98 @@
-//! An SP's signature policy applied to a message it sent us (AuthnRequest or LogoutRequest).
+//! Receiving a message an SP sent us (AuthnRequest or LogoutRequest): decode, parse, find the
+//! SP, apply its signature policy.
 //!
 //! Owns the decision table: a signature that is present is checked whenever the SP has a
 //! certificate; a missing one is refused when the caller requires it; a POSTed message is
-//! afterwards read only from what its signature covers. The cryptography is
-//! `saml::signature`'s.
+//! afterwards read only from what its signature covers. Every refusal is logged with the
+//! Issuer and becomes a 400 page. The cryptography is `saml::signature`'s.
 
+use super::pages::PageError;
+use super::remap::Origin;
+use super::AppState;
 use crate::saml::signature::{self, SigError};
+use crate::saml::{authn_request, binding, logout};
 use crate::sp::ServiceProvider;
+use std::sync::Arc;
+
+/// A message type an SP sends us.
+pub trait SpMessage: Sized {
+    const KIND: &'static str;
+    fn parse(xml: &str) -> Result<Self, String>;
+    fn issuer(&self) -> &str;
+    fn id(&self) -> &str;
+}
+
+impl SpMessage for authn_request::AuthnRequest {
+    const KIND: &'static str = "an AuthnRequest";
+    fn parse(xml: &str) -> Result<Self, String> {
+        authn_request::parse(xml).map_err(|e| e.to_string())
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl SpMessage for logout::LogoutRequest {
+    const KIND: &'static str = "a LogoutRequest";
+    fn parse(xml: &str) -> Result<Self, String> {
+        logout::parse_request(xml).map_err(|e| e.to_string())
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Decodes `encoded` (HTTP-Redirect when the raw query is given, else HTTP-POST), parses it,
+/// finds its SP and checks its signature; `required` says whether that SP must sign.
+pub fn receive<M: SpMessage>(
+    state: &AppState,
+    origin: &Origin,
+    encoded: &str,
+    redirect_query: Option<&str>,
+    required: impl Fn(&ServiceProvider) -> bool,
+) -> Result<(Arc<ServiceProvider>, M), PageError> {
+    let xml = match redirect_query {
+        Some(_) => binding::decode_redirect(encoded).map(|(x, _)| x),
+        None => binding::decode_post(encoded),
+    }
+    .map_err(|e| PageError::bad_request(e.to_string()))?;
+    let msg = M::parse(&xml).map_err(PageError::bad_request)?;
+    let issuer = msg.issuer().to_string();
+    let refused = |e: String| {
+        tracing::warn!(client = %origin.client_ip, %issuer, "refused {}: {e}", M::KIND);
+        PageError::bad_request(e)
+    };
+    let sp = state
+        .sps
+        .get(&issuer)
+        .ok_or_else(|| refused(crate::sp::SpError::UnknownSp(issuer.clone()).to_string()))?;
+    let how = match redirect_query {
+        Some(query) => Received::Redirect {
+            query,
+            param: "SAMLRequest",
+        },
+        None => Received::Post,
+    };
+    let signed =
+        check(&sp, how, &xml, msg.id(), required(&sp)).map_err(|e| refused(e.to_string()))?;
+    let Some(signed_xml) = signed else {
+        return Ok((sp, msg));
+    };
+    // Act only on what the signature covers.
+    let msg = M::parse(&signed_xml).map_err(&refused)?;
+    if msg.issuer() != issuer {
+        return Err(refused(
+            "the signed Issuer differs from the unsigned one".into(),
+        ));
+    }
+    Ok((sp, msg))
+}
 
 /// How the message arrived.
 pub enum Received<'a> {

@@ -74,6 +74,16 @@ impl Fixture {
         (cert, key)
     }
 
+    /// The `[server]` lines that make the server speak TLS with [`Fixture::tls`].
+    pub fn tls_server_lines(&self) -> String {
+        let (cert, key) = self.tls();
+        format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"",
+            cert.display(),
+            key.display()
+        )
+    }
+
     /// The configuration with every varying part given: entity ID, session secret, extra
     /// `[server]` lines, the SP's sign mode, and extra tables at the end.
     pub fn config_full(
@@ -339,6 +349,13 @@ pub fn request_url(base: &str) -> String {
         )
         .collect::<String>()
     )
+}
+
+/// The request ID in the JSON pysaml2 printed for a request it made.
+pub fn rid(req: &Value) -> &str {
+    req["request_id"]
+        .as_str()
+        .expect("pysaml2 printed a request_id")
 }
 
 /// pysaml2 checks the SAMLResponse `resp` (base64) for the request `rid`; `extra` adds flags.

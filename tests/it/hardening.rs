@@ -185,12 +185,7 @@ fn header<'a>(p: &'a Page, name: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_page_carries_the_security_headers() {
     let fx = Fixture::new();
-    let (cert, key) = fx.tls();
-    let server = format!(
-        "tls_cert = \"{}\"\ntls_key = \"{}\"",
-        cert.display(),
-        key.display()
-    );
+    let server = fx.tls_server_lines();
     let idp =
         TestIdp::start(fx.config_full("https://idp.test", SECRET_A, &server, "assertion", ""))
             .await;

@@ -102,11 +102,7 @@ async fn wait_for(url: &str) {
 async fn pysaml2_logs_in_through_nginx_from_nginx_example_conf() {
     let fx = Fixture::new();
     let (cert, key) = fx.tls();
-    let server = format!(
-        "tls_cert = \"{}\"\ntls_key = \"{}\"",
-        cert.display(),
-        key.display()
-    );
+    let server = fx.tls_server_lines();
     let a = TestIdp::start(fx.config_full("auto", SECRET_A, &server, "both", "")).await;
     let b = TestIdp::start(fx.config_full("auto", SECRET_A, &server, "both", "")).await;
     let hostport = |i: &TestIdp| i.base.trim_start_matches("https://").to_string();
@@ -172,13 +168,7 @@ async fn pysaml2_logs_in_through_nginx_from_nginx_example_conf() {
     let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
     let (acs, resp, _) = autopost(&done.body).expect("a Response through the proxy");
     assert_eq!(acs, SP_ACS);
-    let (ok, v) = sp_verify(
-        fx.path(),
-        md,
-        &resp,
-        req["request_id"].as_str().unwrap(),
-        &[],
-    );
+    let (ok, v) = sp_verify(fx.path(), md, &resp, rid(&req), &[]);
     assert!(ok, "{v}");
     assert_eq!(v["name_id"], "agent1@example.com");
     assert_eq!(v["issuer"], format!("https://127.0.0.1:{port}"));

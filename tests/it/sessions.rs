@@ -98,6 +98,29 @@ async fn start(fx: &Fixture, sp2: &Sp2, secret: &str) -> TestIdp {
     TestIdp::start(cfg).await
 }
 
+/// A server with both SPs, its metadata in a file, and a browser.
+struct World {
+    fx: Fixture,
+    sp2: Sp2,
+    idp: TestIdp,
+    md: String,
+    c: reqwest::Client,
+}
+
+async fn world() -> World {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let md = idp.metadata_file(fx.path()).await.display().to_string();
+    World {
+        fx,
+        sp2,
+        idp,
+        md,
+        c: client(),
+    }
+}
+
 /// The first SP's request through pysaml2 (unsigned, deflated Redirect).
 fn sp1_authn(md: &str, extra: &[&str]) -> Value {
     let mut args = vec![
@@ -144,25 +167,21 @@ fn is_form(p: &Page) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_skips_the_form_force_authn_shows_it_and_is_passive_needs_one() {
-    let fx = Fixture::new();
-    let sp2 = Sp2::new(fx.path());
-    let idp = start(&fx, &sp2, SECRET_A).await;
-    let mdp = idp.metadata_file(fx.path()).await;
-    let md = mdp.to_str().unwrap();
-    let c = client();
+    let World {
+        fx,
+        sp2,
+        idp,
+        md,
+        c,
+    } = world().await;
+    let md = md.as_str();
 
     // IsPassive and no session: a NoPassive Response, no form.
     let req = sp1_authn(md, &["--is-passive"]);
     let p = get(&c, req["url"].as_str().unwrap()).await;
     assert!(!is_form(&p), "{}", p.body);
     let (_, resp, _) = autopost(&p.body).expect("an auto-POST form");
-    let (ok, v) = sp_verify(
-        fx.path(),
-        md,
-        &resp,
-        req["request_id"].as_str().unwrap(),
-        &[],
-    );
+    let (ok, v) = sp_verify(fx.path(), md, &resp, rid(&req), &[]);
     assert!(!ok);
     assert_eq!(
         v["sub_status"], "urn:oasis:names:tc:SAML:2.0:status:NoPassive",
@@ -180,13 +199,7 @@ async fn a_session_skips_the_form_force_authn_shows_it_and_is_passive_needs_one(
     }
     assert!(!cookie.contains("Secure"), "plain-http base: {cookie}");
     let (_, resp, _) = autopost(&done.body).unwrap();
-    let (ok, first) = sp_verify(
-        fx.path(),
-        md,
-        &resp,
-        req["request_id"].as_str().unwrap(),
-        &[],
-    );
+    let (ok, first) = sp_verify(fx.path(), md, &resp, rid(&req), &[]);
     assert!(ok, "{first}");
 
     // A second request, to either SP: a Response straight away, same SessionIndex.
@@ -195,13 +208,7 @@ async fn a_session_skips_the_form_force_authn_shows_it_and_is_passive_needs_one(
     assert!(!is_form(&again), "{}", again.body);
     let (acs, resp, _) = autopost(&again.body).expect("an auto-POST form");
     assert_eq!(acs, SP_ACS);
-    let (ok, second) = sp_verify(
-        fx.path(),
-        md,
-        &resp,
-        req["request_id"].as_str().unwrap(),
-        &[],
-    );
+    let (ok, second) = sp_verify(fx.path(), md, &resp, rid(&req), &[]);
     assert!(ok, "{second}");
     assert_eq!(second["name_id"], "agent1@example.com");
     assert_eq!(second["session_index"], first["session_index"]);
@@ -217,13 +224,7 @@ async fn a_session_skips_the_form_force_authn_shows_it_and_is_passive_needs_one(
     let req = sp1_authn(md, &["--is-passive"]);
     let p = get(&c, req["url"].as_str().unwrap()).await;
     let (_, resp, _) = autopost(&p.body).expect("an auto-POST form");
-    let (ok, v) = sp_verify(
-        fx.path(),
-        md,
-        &resp,
-        req["request_id"].as_str().unwrap(),
-        &[],
-    );
+    let (ok, v) = sp_verify(fx.path(), md, &resp, rid(&req), &[]);
     assert!(ok, "{v}");
 
     // ForceAuthn: the form again, although the session is valid.
@@ -264,12 +265,14 @@ async fn a_session_made_by_one_instance_is_honoured_by_the_other_with_the_same_s
 
 #[tokio::test(flavor = "multi_thread")]
 async fn signed_requests_are_checked_in_both_bindings() {
-    let fx = Fixture::new();
-    let sp2 = Sp2::new(fx.path());
-    let idp = start(&fx, &sp2, SECRET_A).await;
-    let mdp = idp.metadata_file(fx.path()).await;
-    let md = mdp.to_str().unwrap();
-    let c = client();
+    let World {
+        fx,
+        sp2,
+        idp,
+        md,
+        c,
+    } = world().await;
+    let md = md.as_str();
 
     let req = sp2.authn(md, "redirect", &[]);
     let url = req["url"].as_str().unwrap();
@@ -347,12 +350,14 @@ fn base64_of(s: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn idp_initiated_login_only_for_sps_that_allow_it() {
-    let fx = Fixture::new();
-    let sp2 = Sp2::new(fx.path());
-    let idp = start(&fx, &sp2, SECRET_A).await;
-    let mdp = idp.metadata_file(fx.path()).await;
-    let md = mdp.to_str().unwrap();
-    let c = client();
+    let World {
+        fx,
+        sp2,
+        idp,
+        md,
+        c,
+    } = world().await;
+    let md = md.as_str();
 
     let form = get(&c, &format!("{}&sp=sp2&RelayState=inbox", idp.login_url())).await;
     assert!(is_form(&form), "{}", form.body);
@@ -382,6 +387,25 @@ async fn idp_initiated_login_only_for_sps_that_allow_it() {
 
 fn urlenc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// pysaml2 as SP2 checks a LogoutResponse sent by Redirect to `location`.
+fn verify_logout(md: &str, lr: &Value, location: &str) -> (bool, Value) {
+    pysaml2(&[
+        "verify-logout",
+        "--idp-metadata",
+        md,
+        "--entity-id",
+        SP2_ID,
+        "--acs",
+        SP2_ACS,
+        "--request-id",
+        rid(lr),
+        "--slo",
+        SP2_SLO,
+        "--url",
+        location,
+    ])
 }
 
 fn logout_request(sp2: &Sp2, md: &str, binding: &str, session_index: &str) -> Value {
@@ -461,41 +485,17 @@ async fn single_logout_round_trip_with_pysaml2() {
         location.starts_with(&format!("{SP2_SLO}?SAMLResponse=")),
         "{location}"
     );
-    let (ok, v) = pysaml2(&[
-        "verify-logout",
-        "--idp-metadata",
-        md,
-        "--entity-id",
-        SP2_ID,
-        "--acs",
-        SP2_ACS,
-        "--request-id",
-        lr["request_id"].as_str().unwrap(),
-        "--slo",
-        SP2_SLO,
-        "--url",
-        &location,
-    ]);
+    let (ok, v) = verify_logout(md, &lr, &location);
     assert!(ok, "{v}");
     assert_eq!(v["status"], "urn:oasis:names:tc:SAML:2.0:status:Success");
     assert_eq!(v["signature_checked"], true);
     assert_eq!(v["relay_state"], "bye now");
     // pysaml2 refuses the answer once a byte of it is changed.
-    let (ok, _) = pysaml2(&[
-        "verify-logout",
-        "--idp-metadata",
+    let (ok, _) = verify_logout(
         md,
-        "--entity-id",
-        SP2_ID,
-        "--acs",
-        SP2_ACS,
-        "--request-id",
-        lr["request_id"].as_str().unwrap(),
-        "--slo",
-        SP2_SLO,
-        "--url",
+        &lr,
         &location.replace("RelayState=bye", "RelayState=BYE"),
-    ]);
+    );
     assert!(!ok);
     let after = get(&c, &request_url(&idp.base)).await;
     assert!(is_form(&after), "signed out: the form again");
@@ -506,21 +506,7 @@ async fn single_logout_round_trip_with_pysaml2() {
     let p = post_fields(&c, &lr).await;
     assert_eq!(p.status, 302, "{}", p.body);
     let location = p.headers["location"].to_str().unwrap().to_string();
-    let (ok, v) = pysaml2(&[
-        "verify-logout",
-        "--idp-metadata",
-        md,
-        "--entity-id",
-        SP2_ID,
-        "--acs",
-        SP2_ACS,
-        "--request-id",
-        lr["request_id"].as_str().unwrap(),
-        "--slo",
-        SP2_SLO,
-        "--url",
-        &location,
-    ]);
+    let (ok, v) = verify_logout(md, &lr, &location);
     assert!(ok, "{v}");
     assert!(is_form(&get(&c, &request_url(&idp.base)).await));
     idp.stop().await;

@@ -76,7 +76,7 @@ async fn login_via_pysaml2(md: &str, binding: &str) -> (String, String) {
     let (acs, resp, rs) = autopost(&done.body).expect("an auto-POST form");
     assert_eq!(acs, SP_ACS);
     assert_eq!(rs.as_deref(), Some("rs-123"));
-    (resp, req["request_id"].as_str().unwrap().to_string())
+    (resp, rid(&req).to_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,13 +239,7 @@ async fn cancel_answers_authn_failed() {
     let p = submit(&c, &form.body, "", "", "cancel").await;
     let (acs, resp, _) = autopost(&p.body).expect("cancel posts a Response to the ACS");
     assert_eq!(acs, SP_ACS);
-    let (ok, v) = sp_verify(
-        fx.path(),
-        md,
-        &resp,
-        req["request_id"].as_str().unwrap(),
-        &[],
-    );
+    let (ok, v) = sp_verify(fx.path(), md, &resp, rid(&req), &[]);
     assert!(!ok);
     assert_eq!(
         v["status"], "urn:oasis:names:tc:SAML:2.0:status:Responder",

@@ -4,5 +4,7 @@
 mod common;
 mod demo;
 mod i18n;
+mod icws;
+mod icws_double;
 mod proxy;
 mod sso;

@@ -148,11 +148,13 @@ struct SessionKeys {
     id: String,
     csrf: String,
     cookie: Option<String>,
+    /// The form's language, sent on every call of the session.
+    lang: String,
 }
 
 impl SessionKeys {
     fn authed(&self, rb: RequestBuilder) -> RequestBuilder {
-        let rb = rb.header(CSRF_HEADER, self.csrf.as_str());
+        let rb = with_lang(rb, &self.lang).header(CSRF_HEADER, self.csrf.as_str());
         match &self.cookie {
             Some(c) => rb.header(COOKIE, c.as_str()),
             None => rb,
@@ -206,7 +208,7 @@ impl OpenSession {
     }
 
     /// The user's configuration record with the `select`ed properties.
-    async fn user_record(&self, user_id: &str, select: &str, lang: &str) -> Result<Value, String> {
+    async fn user_record(&self, user_id: &str, select: &str) -> Result<Value, String> {
         let mut url =
             self.keys
                 .target
@@ -219,7 +221,7 @@ impl OpenSession {
             .timeout(self.timeout);
         let resp = self
             .keys
-            .authed(with_lang(rb, lang))
+            .authed(rb)
             .send()
             .await
             .map_err(|e| describe(&e))?;
@@ -306,6 +308,7 @@ async fn connect(
                     id,
                     csrf,
                     cookie: session_cookie(&headers),
+                    lang: lang.to_string(),
                 },
                 timeout: s.request_timeout,
                 open: true,
@@ -367,7 +370,7 @@ pub async fn login(
         .user_id
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| user.to_string());
-    let record = session.user_record(&user_id, &s.select, lang).await;
+    let record = session.user_record(&user_id, &s.select).await;
     session.close().await;
     let record = match record {
         Ok(r) => r,

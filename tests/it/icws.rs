@@ -289,45 +289,6 @@ async fn icws_hanging_server_gives_up_after_request_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn icws_concurrent_logins_keep_their_own_sessions() {
-    let fx = Fixture::new();
-    let cic = IcwsDouble::start().await;
-    cic.set_latency(Duration::from_millis(30));
-    let idp = idp_for(&fx, &[cic.server()], "").await;
-    let users = [
-        "agent1", "mboxonly", "agent1", "mboxonly", "noemail", "agent1",
-    ];
-    let tasks: Vec<_> = users
-        .iter()
-        .map(|u| {
-            let (base, u) = (idp.base.clone(), u.to_string());
-            tokio::spawn(async move { login_at(&base, "en-US", &u, &format!("{u}-pw")).await })
-        })
-        .collect();
-    for (u, task) in users.iter().zip(tasks) {
-        let (p, _) = task.await.unwrap();
-        let want = match *u {
-            "agent1" => Some("agent1@example.com"),
-            "mboxonly" => Some("mbox@example.com"),
-            _ => None,
-        };
-        match want {
-            Some(email) => {
-                let (_, resp, _) = autopost(&p.body).expect("a Response");
-                let xml = decode_b64(&resp);
-                assert!(
-                    xml.contains(&format!(">{email}</saml:NameID>")),
-                    "{u}: {xml}"
-                );
-            }
-            None => assert_eq!(p.status, 403, "{u}"),
-        }
-    }
-    assert_eq!(cic.open_sessions(), 0);
-    idp.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn icws_tls_with_a_private_ca_works_and_fails_without_it() {
     let fx = Fixture::new();
     let pki = pki::private_ca();

@@ -5,6 +5,8 @@ mod common;
 mod demo;
 mod i18n;
 mod icws;
+mod icws_bench;
 mod icws_double;
+mod icws_guards;
 mod proxy;
 mod sso;

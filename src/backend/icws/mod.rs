@@ -12,6 +12,7 @@ pub mod client;
 pub mod session;
 pub mod target;
 pub mod user;
+pub mod wire;
 
 use super::{AuthError, CredentialBackend, Principal};
 use crate::config::IcwsConfig;

@@ -2,30 +2,26 @@
 //! `POST /icws/connection` → `GET /icws/{sessionId}/configuration/users/{userID}?select=…`
 //! → `DELETE /icws/{sessionId}/connection`.
 //!
-//! Owns the wire format (request body, the CSRF header, the session cookie carried by hand),
-//! reading the answers (201, 400 with an `errorId`, 503 with an `alternateHostList`) and the
-//! rule that a session once opened is always deleted — also when a later step fails or the
-//! login is abandoned mid-way ([`OpenSession`] deletes on drop). The password is sent only in
+//! Owns the order of the calls, what each answer means for the login (201, 400 with an
+//! `errorId`, 503 with an `alternateHostList`; the names and bodies are in [`super::wire`]),
+//! carrying the session cookie and CSRF token by hand, and the rule that a session once
+//! opened is always deleted — also when a later step fails or the login is abandoned mid-way
+//! ([`OpenSession`] deletes on drop). The password is sent only in
 //! the body of `POST /icws/connection` and appears in no log or error text. Choosing the
 //! next server is the caller's job.
 
 use super::target::Target;
 use super::user;
+use super::wire::{
+    classify_error_id, describe, header_text, read_error, read_json, session_cookie, with_lang,
+    ConnectedBody, CONNECT_TYPE, CSRF_HEADER, SESSION_HEADER,
+};
 use crate::backend::{AuthError, Principal};
-use reqwest::header::{HeaderMap, ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, SET_COOKIE};
-use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE};
+use reqwest::{Client, RequestBuilder, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
-
-pub const CONNECT_TYPE: &str = "urn:inin.com:connection:icAuthConnectionRequestSettings";
-pub const AUTH_FAILURE: &str = "error.request.connection.authenticationFailure";
-pub const CSRF_HEADER: &str = "ININ-ICWS-CSRF-Token";
-const SESSION_HEADER: &str = "ININ-ICWS-Session-ID";
-/// No ICWS answer we read is anywhere near this; a bigger one is refused.
-const MAX_BODY: usize = 1 << 20;
 
 /// What one login needs to know besides the credentials.
 pub struct Settings {
@@ -44,101 +40,6 @@ pub enum Outcome {
     Redirect(Vec<String>),
     /// Refused, timed out, reset, 5xx, or not ICWS: ask the next server.
     Unreachable(String),
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorBody {
-    error_id: Option<String>,
-    #[serde(default)]
-    alternate_host_list: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ConnectedBody {
-    session_id: Option<String>,
-    csrf_token: Option<String>,
-    #[serde(rename = "userID")]
-    user_id: Option<String>,
-    user_display_name: Option<String>,
-}
-
-/// The `AuthError` for a 400 answer to `POST /icws/connection`.
-pub fn classify_error_id(error_id: Option<&str>) -> AuthError {
-    match error_id {
-        Some(AUTH_FAILURE) => AuthError::BadCredentials,
-        Some(id) => AuthError::AccountProblem(format!("CIC refused the login: errorId {id}")),
-        None => AuthError::AccountProblem("CIC answered 400 without an errorId".into()),
-    }
-}
-
-/// A reqwest error in words, without the URL (it may hold a user ID) and never a body.
-fn describe(e: &reqwest::Error) -> String {
-    let mut root: &dyn std::error::Error = e;
-    while let Some(s) = root.source() {
-        root = s;
-    }
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    if e.is_timeout() {
-        what.to_string()
-    } else {
-        format!("{what}: {root}")
-    }
-}
-
-async fn read_body(mut resp: Response) -> Result<Vec<u8>, String> {
-    let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
-        if buf.len() + chunk.len() > MAX_BODY {
-            return Err(format!("answer larger than {MAX_BODY} bytes"));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
-}
-
-async fn read_json<T: DeserializeOwned>(resp: Response) -> Result<T, String> {
-    let body = read_body(resp).await?;
-    serde_json::from_slice(&body).map_err(|e| format!("answer is not the expected JSON: {e}"))
-}
-
-/// An error body; one that is not JSON reads as empty.
-async fn read_error(resp: Response) -> ErrorBody {
-    read_json(resp).await.unwrap_or_default()
-}
-
-/// The `name=value` pairs of the Set-Cookie headers, as one Cookie header.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    let pairs: Vec<&str> = headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|c| c.split(';').next())
-        .map(str::trim)
-        .filter(|p| p.contains('='))
-        .collect();
-    (!pairs.is_empty()).then(|| pairs.join("; "))
-}
-
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-fn with_lang(rb: RequestBuilder, lang: &str) -> RequestBuilder {
-    match reqwest::header::HeaderValue::from_str(lang) {
-        Ok(v) => rb.header(ACCEPT_LANGUAGE, v),
-        Err(_) => rb,
-    }
 }
 
 /// What identifies an open CIC session; enough to use it and to delete it.
@@ -389,69 +290,4 @@ pub async fn login(
         user_id,
         email,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::header::HeaderValue;
-
-    #[test]
-    fn error_ids() {
-        assert_eq!(
-            classify_error_id(Some(AUTH_FAILURE)),
-            AuthError::BadCredentials
-        );
-        for other in [
-            "error.request.connection.passwordExpired",
-            "error.request.connection.accountLocked",
-            "error.license.notAvailable",
-        ] {
-            match classify_error_id(Some(other)) {
-                AuthError::AccountProblem(m) => assert!(m.contains(other), "{m}"),
-                e => panic!("{other}: {e:?}"),
-            }
-        }
-        assert!(matches!(
-            classify_error_id(None),
-            AuthError::AccountProblem(_)
-        ));
-    }
-
-    #[test]
-    fn error_bodies() {
-        let b: ErrorBody = serde_json::from_str(
-            r#"{"errorId":"error.server.unavailable","message":"x","alternateHostList":["cic2","cic3:8019"]}"#,
-        )
-        .unwrap();
-        assert_eq!(b.error_id.as_deref(), Some("error.server.unavailable"));
-        assert_eq!(b.alternate_host_list, ["cic2", "cic3:8019"]);
-        let b: ErrorBody = serde_json::from_str(r#"{"errorId":"e"}"#).unwrap();
-        assert!(b.alternate_host_list.is_empty());
-    }
-
-    #[test]
-    fn cookies_are_name_value_pairs_only() {
-        let mut h = HeaderMap::new();
-        assert_eq!(session_cookie(&h), None);
-        h.append(
-            SET_COOKIE,
-            HeaderValue::from_static("icws_abc=v1; Path=/icws; HttpOnly; Secure"),
-        );
-        h.append(SET_COOKIE, HeaderValue::from_static("other=v2"));
-        h.append(SET_COOKIE, HeaderValue::from_static("garbage; Path=/"));
-        assert_eq!(session_cookie(&h).as_deref(), Some("icws_abc=v1; other=v2"));
-    }
-
-    #[test]
-    fn the_connection_body_is_read_from_the_documented_names() {
-        let b: ConnectedBody = serde_json::from_str(
-            r#"{"sessionId":"s1","csrfToken":"c1","userID":"Ann","userDisplayName":"Ann A","icServer":"cic1"}"#,
-        )
-        .unwrap();
-        assert_eq!(b.session_id.as_deref(), Some("s1"));
-        assert_eq!(b.csrf_token.as_deref(), Some("c1"));
-        assert_eq!(b.user_id.as_deref(), Some("Ann"));
-        assert_eq!(b.user_display_name.as_deref(), Some("Ann A"));
-    }
 }

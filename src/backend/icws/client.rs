@@ -43,3 +43,28 @@ pub fn build(cfg: &IcwsConfig) -> Result<reqwest::Client, String> {
     b.build()
         .map_err(|e| format!("cannot build the ICWS HTTP client: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(extra: &str) -> IcwsConfig {
+        toml::from_str(&format!("servers = [\"cic1\"]\n{extra}")).unwrap()
+    }
+
+    #[test]
+    fn a_missing_or_empty_ca_file_stops_start_up_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.pem");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        for p in [&missing, &empty] {
+            let e = build(&cfg(&format!("ca_file = {:?}", p.display().to_string()))).unwrap_err();
+            assert!(e.starts_with("backend.ca_file:"), "{e}");
+        }
+        let ca = crate::keys::generate::self_signed("ca", 2048, 1, &[]).unwrap();
+        let good = dir.path().join("ca.pem");
+        std::fs::write(&good, &ca.cert_pem).unwrap();
+        assert!(build(&cfg(&format!("ca_file = {:?}", good.display().to_string()))).is_ok());
+    }
+}

@@ -110,15 +110,9 @@ pub async fn connect(
 }
 
 /// The session's user, if the call carries the session's CSRF header and cookie.
-fn authorize(st: &DoubleState, sid: &str, headers: &HeaderMap) -> Result<String, Response> {
+fn authorize(st: &DoubleState, sid: &str, headers: &HeaderMap) -> Option<String> {
     let sessions = st.sessions.lock().unwrap();
-    let unauthorized = || {
-        icws_error(
-            StatusCode::UNAUTHORIZED,
-            "error.request.connection.notAuthorized",
-        )
-    };
-    let s = sessions.get(sid).ok_or_else(unauthorized)?;
+    let s = sessions.get(sid)?;
     let csrf_ok = headers
         .get("ININ-ICWS-CSRF-Token")
         .and_then(|v| v.to_str().ok())
@@ -130,11 +124,14 @@ fn authorize(st: &DoubleState, sid: &str, headers: &HeaderMap) -> Result<String,
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .any(|c| c.trim() == want);
-    if csrf_ok && cookie_ok {
-        Ok(s.user.clone())
-    } else {
-        Err(unauthorized())
-    }
+    (csrf_ok && cookie_ok).then(|| s.user.clone())
+}
+
+fn unauthorized() -> Response {
+    icws_error(
+        StatusCode::UNAUTHORIZED,
+        "error.request.connection.notAuthorized",
+    )
 }
 
 pub async fn user_record(
@@ -143,8 +140,8 @@ pub async fn user_record(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authorize(&st, &sid, &headers) {
-        return r;
+    if authorize(&st, &sid, &headers).is_none() {
+        return unauthorized();
     }
     let Some(u) = st.users.lock().unwrap().get(&uid.to_lowercase()).cloned() else {
         return icws_error(StatusCode::NOT_FOUND, "error.configuration.objectNotFound");
@@ -177,8 +174,8 @@ pub async fn disconnect(
     Path(sid): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authorize(&st, &sid, &headers) {
-        return r;
+    if authorize(&st, &sid, &headers).is_none() {
+        return unauthorized();
     }
     st.sessions.lock().unwrap().remove(&sid);
     StatusCode::NO_CONTENT.into_response()

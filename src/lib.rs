@@ -98,8 +98,19 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
                 );
                 Arc::new(b)
             }
+            BackendConfig::Icws(icws) => {
+                let b = backend::icws::IcwsBackend::new(icws).map_err(StartError::Backend)?;
+                tracing::info!(
+                    servers = ?b.servers(),
+                    "credentials are checked by CIC through ICWS"
+                );
+                Arc::new(b)
+            }
         },
     };
+    for w in backend.warnings() {
+        tracing::warn!("INSECURE CONFIGURATION: {w}");
+    }
     let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key, opts.force_http) {
         (Some(c), Some(k), false) => Some(
             RustlsConfig::from_pem_file(c, k)

@@ -2,9 +2,11 @@
 //!
 //! Owns the [`CredentialBackend`] trait, the [`Principal`] it yields and the [`AuthError`]
 //! kinds the web layer maps to pages (each its own message and status). Implementations:
-//! [`file`] (a users file, for demos and tests). A backend never logs a password.
+//! [`file`] (a users file, for demos and tests) and [`icws`] (CIC's REST API, for production).
+//! A backend never logs a password.
 
 pub mod file;
+pub mod icws;
 
 use secrecy::SecretString;
 use thiserror::Error;
@@ -54,8 +56,8 @@ pub trait CredentialBackend: Send + Sync {
         Ok(())
     }
 
-    /// Standing warnings about the backend's configuration, each starting with `warning:`
-    /// (shown by `/readyz` without making it fail).
+    /// Configuration an operator must be warned about (logged at start-up; for readiness
+    /// reports), e.g. certificate verification turned off.
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }

@@ -5,11 +5,13 @@
 //! It does not open certificates, users files or SP metadata: the modules that own those do.
 
 mod duration;
+mod icws;
 mod ops;
 mod sp;
 
 use duration::duration;
 pub use duration::parse_duration;
+pub use icws::{IcwsConfig, IcwsScheme, DEFAULT_EMAIL_PROPERTY, FALLBACK_EMAIL_PROPERTY};
 pub use ops::{LimitsConfig, ThrottleConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -213,7 +215,11 @@ fn default_clock_skew() -> Duration {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum BackendConfig {
-    File { users_file: PathBuf },
+    File {
+        users_file: PathBuf,
+    },
+    /// CIC's REST API (see `config::icws`).
+    Icws(IcwsConfig),
 }
 
 impl Default for BackendConfig {
@@ -296,6 +302,11 @@ impl Config {
         }
         match &mut self.backend {
             BackendConfig::File { users_file } => fix(users_file),
+            BackendConfig::Icws(icws) => {
+                if let Some(p) = icws.ca_file.as_mut() {
+                    fix(p)
+                }
+            }
         }
         for sp in &mut self.service_providers {
             for p in [sp.metadata_file.as_mut(), sp.certificate_file.as_mut()]
@@ -374,6 +385,9 @@ impl Config {
         }
         if self.saml.clock_skew.as_secs() == 0 {
             return Err(self.invalid("saml.clock_skew", "must be more than 0 seconds"));
+        }
+        if let BackendConfig::Icws(icws) = &self.backend {
+            icws.validate().map_err(|(k, m)| self.invalid(&k, m))?;
         }
         if !crate::i18n::is_supported(&self.i18n.default_language) {
             return Err(self.invalid(

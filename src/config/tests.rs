@@ -75,3 +75,67 @@ fn key_password_settings() {
     );
     assert!(!e.contains("hunter2"), "{e}");
 }
+
+#[test]
+fn icws_backend_defaults_and_paths() {
+    let c = parse(&format!(
+        "{SECRET}[backend]\ntype = \"icws\"\nservers = [\"cic1\", \"cic2:8020\"]\nca_file = \"cic-ca.pem\"\n"
+    ))
+    .unwrap();
+    let BackendConfig::Icws(i) = &c.backend else {
+        panic!("{:?}", c.backend)
+    };
+    assert_eq!(i.scheme, IcwsScheme::Https);
+    assert_eq!(i.ca_file.as_deref(), Some(Path::new("/etc/idp/cic-ca.pem")));
+    assert_eq!(i.email_property, DEFAULT_EMAIL_PROPERTY);
+    assert_eq!(i.connect_timeout, Duration::from_secs(5));
+    assert_eq!(i.request_timeout, Duration::from_secs(15));
+    assert!(!i.insecure() && i.warnings().is_empty());
+    let c = parse(&format!(
+        "{SECRET}[backend]\ntype = \"icws\"\nservers = [\"cic1\"]\ndanger_accept_invalid_certs = true\nrequest_timeout = \"1m\"\n"
+    ))
+    .unwrap();
+    let BackendConfig::Icws(i) = &c.backend else {
+        panic!()
+    };
+    assert!(i.insecure());
+    assert!(i.warnings()[0].contains("danger_accept_invalid_certs"));
+    assert_eq!(i.request_timeout, Duration::from_secs(60));
+}
+
+#[test]
+fn icws_backend_bad_values_name_the_key() {
+    for (body, key) in [
+        ("servers = []", "backend.servers"),
+        (
+            "servers = [\"cic1\", \"https://cic2\"]",
+            "backend.servers[1]",
+        ),
+        ("servers = [\"cic1:0\"]", "backend.servers[0]"),
+        (
+            "servers = [\"cic1\"]\nscheme = \"ftp\"",
+            "unknown variant `ftp`",
+        ),
+        (
+            "servers = [\"cic1\"]\nrequest_timeout = 0",
+            "backend.request_timeout",
+        ),
+        (
+            "servers = [\"cic1\"]\nconnect_timeout = \"soon\"",
+            "`soon` is not a duration",
+        ),
+        (
+            "servers = [\"cic1\"]\nemail_property = \"a..b\"",
+            "backend.email_property",
+        ),
+        ("servers = [\"cic1\"]\nservers_typo = 1", "servers_typo"),
+        (
+            "servers = [\"cic1\"]\nusers_file = \"u.toml\"",
+            "users_file",
+        ),
+        ("", "servers"),
+    ] {
+        let e = parse(&format!("{SECRET}[backend]\ntype = \"icws\"\n{body}\n")).unwrap_err();
+        assert!(e.to_string().contains(key), "{body}: {e}");
+    }
+}

@@ -38,6 +38,8 @@ async fn finish(
     next: Next,
 ) -> Response {
     let started = std::time::Instant::now();
+    // Probes and scrapers read these as text, whatever their status.
+    let machine_readable = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
     // What an error page needs to pick its language, kept before the request moves on.
     let mut lang_headers = HeaderMap::new();
     for h in [header::ACCEPT_LANGUAGE, header::COOKIE] {
@@ -58,7 +60,7 @@ async fn finish(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if (status.is_client_error() || status.is_server_error()) && !is_html {
+    if (status.is_client_error() || status.is_server_error()) && !is_html && !machine_readable {
         let page = page_for(&state, origin.as_ref().ok(), &lang_headers, None);
         let e = match status {
             StatusCode::PAYLOAD_TOO_LARGE => PageError::new(status, "error.request_invalid")

@@ -52,10 +52,10 @@ pub struct AppState {
     pub throttle: crate::throttle::Throttle,
     pub metrics: crate::metrics::Metrics,
     pub used_forms: form_guard::UsedForms,
-    /// The last readiness check: when, and its findings (problems; empty = ready).
+    /// The last readiness check: when, and what it found.
     /// Requests being handled (at most `limits.max_concurrent`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
-    pub readiness: std::sync::Mutex<Option<(std::time::Instant, Vec<String>)>>,
+    pub readiness: std::sync::Mutex<Option<(std::time::Instant, ops::Readiness)>>,
 }
 
 impl AppState {

@@ -40,8 +40,16 @@ pub fn css_url(origin: &Origin) -> String {
 /// How long a readiness finding is reused: probes every second must not hit the backend.
 const READY_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// What the last readiness check found: reasons not to be ready, and standing warnings.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
 /// `/readyz`: 200 when the active certificate is valid and the backend answers; 503 with the
-/// reasons otherwise. Checked at most every few seconds, whatever the probe rate.
+/// reasons otherwise; warnings (a failed key reload, TLS checks turned off) are listed without
+/// failing it. Checked at most every few seconds, whatever the probe rate.
 pub async fn readyz(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
 ) -> impl IntoResponse {
@@ -51,44 +59,49 @@ pub async fn readyz(
         .ok()
         .and_then(|g| g.clone())
         .filter(|(at, _)| at.elapsed() < READY_CACHE);
-    let problems = match cached {
-        Some((_, p)) => p,
+    let r = match cached {
+        Some((_, r)) => r,
         None => {
-            let mut p = Vec::new();
+            let mut r = Readiness::default();
             let keys = state.keys.status();
             if !keys.active_valid {
-                p.push(format!(
+                r.problems.push(format!(
                     "the active signing certificate `{}` has expired",
                     keys.active
                 ));
             }
             if let Some(e) = &keys.last_reload_error {
-                p.push(format!(
-                    "warning: the last reload of the signing keys failed (the previous set is in use): {e}"
+                r.warnings.push(format!(
+                    "the last reload of the signing keys failed (the previous set is in use): {e}"
                 ));
             }
             if let Err(e) = state.backend.ready().await {
-                p.push(format!(
+                r.problems.push(format!(
                     "the {} backend is not reachable: {e}",
                     state.backend.kind()
                 ));
             }
-            p.extend(state.backend.warnings());
+            r.warnings.extend(state.backend.warnings());
             if let Ok(mut g) = state.readiness.lock() {
-                *g = Some((std::time::Instant::now(), p.clone()));
+                *g = Some((std::time::Instant::now(), r.clone()));
             }
-            p
+            r
         }
     };
-    let ready = !problems.iter().any(|p| !p.starts_with("warning:"));
+    let ready = r.problems.is_empty();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let mut body = if ready { "ready\n" } else { "not ready\n" }.to_string();
-    for p in problems {
+    for p in r.problems {
         body.push_str(&p);
+        body.push('\n');
+    }
+    for w in r.warnings {
+        body.push_str("warning: ");
+        body.push_str(&w);
         body.push('\n');
     }
     (

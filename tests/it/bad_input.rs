@@ -226,6 +226,12 @@ async fn every_bad_input_gets_its_4xx_page_and_the_server_stays_up() {
         );
     }
 
+    // A 1 MiB SAMLRequest in the URL (no HTTP client will build it: sent over a plain
+    // socket): the HTTP layer refuses it before any handler runs.
+    let status = raw_status(&idp.base, &"A".repeat(1 << 20)).await;
+    assert!(matches!(status, 414 | 431), "{status}");
+    assert_eq!(get(&c, &idp.url("/healthz")).await.status, 200);
+
     // RelayState with CRLF and markup: tolerated beyond 80 bytes, reflected only escaped.
     let evil = format!(
         "a\r\nSet-Cookie: x=1\r\n<script>alert(1)</script>\"'{}",
@@ -321,6 +327,23 @@ async fn spoofed_proxy_headers_from_an_untrusted_peer_are_ignored() {
     assert!(action.starts_with(&idp.base), "{action}");
     assert!(!p.body.contains("evil.test"));
     idp.stop().await;
+}
+
+/// Sends `GET /ICNotifierIDP/login?loginType=saml&SAMLRequest=<saml>` by hand and returns
+/// the status code of the answer.
+async fn raw_status(base: &str, saml: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET /ICNotifierIDP/login?loginType=saml&SAMLRequest={saml} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
+    // The server may answer and close before it has read everything.
+    let _ = s.write_all(req.as_bytes()).await;
+    let mut head = vec![0u8; 64];
+    let n = s.read(&mut head).await.unwrap();
+    let line = String::from_utf8_lossy(&head[..n]).to_string();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// Character references as an HTML parser reads them in an attribute (the few we emit).

@@ -135,7 +135,8 @@ impl Sealer {
         )
         .map_err(|_| SealError::Forged)?;
         let env: Envelope<T> = serde_json::from_slice(&plain).map_err(|_| SealError::Malformed)?;
-        if env.t > now + 60 || now - env.t > max_age_secs {
+        // Saturating: a time far in the past must not wrap around into "just made".
+        if env.t > now.saturating_add(60) || now.saturating_sub(env.t) > max_age_secs {
             return Err(SealError::Expired);
         }
         Ok(env.v)
@@ -179,6 +180,22 @@ mod tests {
             s.unseal_at::<(String, i32)>("login", "!!", 60, 1010),
             Err(SealError::Malformed)
         );
+    }
+
+    #[test]
+    fn times_at_the_ends_of_the_range_are_expired() {
+        // The unseal fuzz target (any plaintext under the key) hit this: `now - t` overflowed
+        // for t near i64::MIN, a panic with overflow checks and without them a wrap that made
+        // the token look fresh.
+        let s = Sealer::new([7; 32]);
+        for t in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let tok = s.seal_at("login", &1, t).unwrap();
+            assert_eq!(
+                s.unseal_at::<i32>("login", &tok, 600, 1_777_000_000),
+                Err(SealError::Expired),
+                "t = {t}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,64 @@
+//! Fuzzes AuthnRequest reading (`saml::authn_request::parse` and `AuthnRequest::check`),
+//! directly on the input as XML text and behind the binding (deflated + base64, then
+//! `decode_redirect`), plus the input taken as a `SAMLRequest` value. Whatever the XML, parsing
+//! never panics, refuses any DTD, and an accepted request has a usable ID and Issuer.
+#![no_main]
+
+use chrono::Utc;
+use fuzz_common::{decode_checked, through_plain, through_redirect, variant};
+use libfuzzer_sys::fuzz_target;
+use pureconnect_idp::saml::authn_request::{parse, AuthnRequest, RequestError};
+use std::time::Duration;
+
+const OUR_SSO: &str = "https://sso.example.com/PureConnect/ICNotifierIDP/login?loginType=saml";
+const SKEW: Duration = Duration::from_secs(300);
+
+fn parse_checked(xml: &str) -> Result<AuthnRequest, RequestError> {
+    let r = parse(xml);
+    if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
+        assert_eq!(r, Err(RequestError::Doctype));
+    }
+    if let Ok(req) = &r {
+        assert!(
+            !req.id.is_empty() && req.id.chars().count() <= 256,
+            "{:?}",
+            req.id
+        );
+        assert!(!req.issuer.is_empty(), "empty issuer accepted");
+        assert_eq!(req.issuer, req.issuer.trim());
+        assert_ne!(req.acs_url.as_deref(), Some(""));
+        assert_ne!(req.destination.as_deref(), Some(""));
+        // Checking against our clock and URL never panics, whatever the request says.
+        let _ = req.check(Utc::now(), SKEW, OUR_SSO);
+        // At its own IssueInstant a request is never stale, and a Destination that is a URL
+        // matches itself.
+        match req.check(req.issue_instant, SKEW, OUR_SSO) {
+            Ok(()) | Err(RequestError::Destination(_)) => {}
+            Err(e) => panic!("at its own instant: {e:?}"),
+        }
+        if let Some(d) = &req.destination {
+            if url::Url::parse(d).is_ok() {
+                assert_eq!(req.check(req.issue_instant, SKEW, d), Ok(()));
+            }
+        }
+    }
+    r
+}
+
+fuzz_target!(|data: &[u8]| {
+    let v = variant(data);
+    let xml = String::from_utf8_lossy(data);
+    let direct = parse_checked(&xml);
+    // Behind the binding the parser must see, and decide, exactly the same.
+    // binding_decode tries every DEFLATE level; here stored or fast keeps the parser busy.
+    if let Some(decoded) = through_redirect(&xml, v / 10 * 10 + v % 2) {
+        assert_eq!(parse_checked(&decoded), direct);
+    }
+    if let Some(decoded) = through_plain(&xml, v) {
+        assert_eq!(parse_checked(&decoded), direct);
+    }
+    // The input as the query parameter itself.
+    if let Ok((decoded, _)) = decode_checked(&xml) {
+        let _ = parse_checked(&decoded);
+    }
+});

@@ -1,0 +1,59 @@
+//! Fuzzes LogoutRequest reading (`saml::logout::parse_request` and `LogoutRequest::check`),
+//! directly on the input as XML text and behind the binding (deflated + base64, then
+//! `decode_redirect`), plus the input taken as a `SAMLRequest` value. Parsing never panics,
+//! refuses any DTD, and an accepted request has an ID, an Issuer and a NameID.
+#![no_main]
+
+use chrono::Utc;
+use fuzz_common::{decode_checked, through_plain, through_redirect, variant};
+use libfuzzer_sys::fuzz_target;
+use pureconnect_idp::saml::logout::{parse_request, LogoutError, LogoutRequest};
+use std::time::Duration;
+
+const OUR_SLO: &str = "https://sso.example.com/PureConnect/ICNotifierIDP/logout";
+const SKEW: Duration = Duration::from_secs(300);
+
+fn parse_checked(xml: &str) -> Result<LogoutRequest, LogoutError> {
+    let r = parse_request(xml);
+    if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
+        assert_eq!(r, Err(LogoutError::Doctype));
+    }
+    if let Ok(req) = &r {
+        assert!(
+            !req.id.is_empty() && req.id.chars().count() <= 256,
+            "{:?}",
+            req.id
+        );
+        for (what, v) in [("issuer", &req.issuer), ("NameID", &req.name_id)] {
+            assert!(!v.is_empty() && v.as_str() == v.trim(), "{what} {v:?}");
+        }
+        assert_ne!(req.destination.as_deref(), Some(""));
+        let _ = req.check(Utc::now(), SKEW, OUR_SLO);
+        match req.check(req.issue_instant, SKEW, OUR_SLO) {
+            Ok(()) | Err(LogoutError::Destination) => {}
+            Err(e) => panic!("at its own instant: {e:?}"),
+        }
+        if let Some(d) = &req.destination {
+            if url::Url::parse(d).is_ok() {
+                assert_eq!(req.check(req.issue_instant, SKEW, d), Ok(()));
+            }
+        }
+    }
+    r
+}
+
+fuzz_target!(|data: &[u8]| {
+    let v = variant(data);
+    let xml = String::from_utf8_lossy(data);
+    let direct = parse_checked(&xml);
+    // binding_decode tries every DEFLATE level; here stored or fast keeps the parser busy.
+    if let Some(decoded) = through_redirect(&xml, v / 10 * 10 + v % 2) {
+        assert_eq!(parse_checked(&decoded), direct);
+    }
+    if let Some(decoded) = through_plain(&xml, v) {
+        assert_eq!(parse_checked(&decoded), direct);
+    }
+    if let Ok((decoded, _)) = decode_checked(&xml) {
+        let _ = parse_checked(&decoded);
+    }
+});

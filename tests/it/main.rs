@@ -9,4 +9,5 @@ mod hardening;
 mod i18n;
 mod proxy;
 mod sessions;
+mod signing;
 mod sso;

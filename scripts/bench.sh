@@ -88,11 +88,17 @@ read -r SERVER_PID STARTUP_MS < <("$PY" "$HELPER" start --bin "$BIN" --config "$
 COOKIE=$("$PY" "$HELPER" login --base "$BASE" --sp "$SP" --user bench --password bench)
 "$PY" "$HELPER" urls --sp "$SP" --count "$URLS" --out "$TMP/paths.txt"
 
+# CPU seconds the server has used (user + system), from /proc/<pid>/stat.
+cpu_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$SERVER_PID/stat"
+}
+CPU_BEFORE=$(cpu_seconds)
 echo "== wrk: $CONNECTIONS connections, ${SECONDS_LOAD}s, $URLS AuthnRequests in turn"
 WRK_OUT=$(BENCH_PATHS="$TMP/paths.txt" BENCH_COOKIE="$COOKIE" \
     wrk -t "$CORES" -c "$CONNECTIONS" -d "${SECONDS_LOAD}s" --timeout 10s \
     -s "$ROOT/scripts/bench_wrk.lua" "$BASE")
 echo "$WRK_OUT" | grep -v '^BENCH' | sed 's/^/   /'
+CPU_AFTER=$(cpu_seconds)
 LINE=$(echo "$WRK_OUT" | grep '^BENCH')
 field() { echo "$LINE" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 REQUESTS=$(field requests)
@@ -110,7 +116,7 @@ read -r VALID CHECKED < <("$PY" "$HELPER" check --base "$BASE" --sp "$SP" --cook
 awk -v ceiling="$CEILING" -v req="$REQUESTS" -v dur="$DURATION_US" -v p50="$P50_US" \
     -v p99="$P99_US" -v bad="$BAD" -v errors="$ERRORS" -v rss="$RSS_KB" -v start="$STARTUP_MS" \
     -v valid="$VALID" -v checked="$CHECKED" -v cores="$CORES" -v conns="$CONNECTIONS" \
-    -v sign="$SIGN" 'BEGIN {
+    -v sign="$SIGN" -v cpu0="$CPU_BEFORE" -v cpu1="$CPU_AFTER" 'BEGIN {
     rps = req / (dur / 1e6)
     printf "\n| figure (nproc = %d, sign = %s, %d connections) | value | target |\n", cores, sign, conns
     printf "|---|---|---|\n"
@@ -119,6 +125,7 @@ awk -v ceiling="$CEILING" -v req="$REQUESTS" -v dur="$DURATION_US" -v p50="$P50_
     printf "| throughput / ceiling | %.2f | >= 0.80 |\n", rps / ceiling
     printf "| latency p50 | %.2f ms | |\n", p50 / 1000
     printf "| latency p99 | %.2f ms | < 10 ms |\n", p99 / 1000
+    printf "| server CPU per answer (user + system) | %.0f us | |\n", (cpu1 - cpu0) * 1e6 / req
     printf "| answers not 200 with a SAMLResponse | %d of %d (+%d socket errors) | 0 |\n", bad, req, errors
     printf "| sample verified by xmlsec1 | %d/%d (%.0f%%) | 100%% |\n", valid, checked, 100 * valid / checked
     printf "| server peak RSS (VmHWM) | %.1f MB | < 64 MB |\n", rss / 1024

@@ -62,39 +62,46 @@ impl Writer {
         self.out.push_str(s);
     }
 
-    fn escape_text(&mut self, s: &str) {
-        let canonical = self.form == Form::Canonical;
-        for c in s.chars() {
-            match c {
-                '&' => self.out.push_str("&amp;"),
-                '<' => self.out.push_str("&lt;"),
-                '>' => self.out.push_str("&gt;"),
-                '\r' if canonical => self.out.push_str("&#xD;"),
-                '\r' => self.out.push_str("&#13;"),
-                c if unrepresentable(c) => {}
-                c => self.out.push(c),
+    /// Appends `s`, each character `rule` maps replaced (`""` drops it), the rest in runs.
+    fn escaped(&mut self, s: &str, rule: impl Fn(Form, char) -> Option<&'static str>) {
+        let mut run = 0;
+        for (i, c) in s.char_indices() {
+            if let Some(rep) = rule(self.form, c) {
+                self.out.push_str(&s[run..i]);
+                self.out.push_str(rep);
+                run = i + c.len_utf8();
             }
         }
+        self.out.push_str(&s[run..]);
+    }
+
+    fn escape_text(&mut self, s: &str) {
+        self.escaped(s, |form, c| match (c, form) {
+            ('&', _) => Some("&amp;"),
+            ('<', _) => Some("&lt;"),
+            ('>', _) => Some("&gt;"),
+            ('\r', Form::Canonical) => Some("&#xD;"),
+            ('\r', Form::Document) => Some("&#13;"),
+            (c, _) if unrepresentable(c) => Some(""),
+            _ => None,
+        });
     }
 
     fn escape_attr(&mut self, s: &str) {
-        let canonical = self.form == Form::Canonical;
-        for c in s.chars() {
-            match c {
-                '&' => self.out.push_str("&amp;"),
-                '<' => self.out.push_str("&lt;"),
-                '"' => self.out.push_str("&quot;"),
-                '>' if !canonical => self.out.push_str("&gt;"),
-                '\t' if canonical => self.out.push_str("&#x9;"),
-                '\t' => self.out.push_str("&#9;"),
-                '\n' if canonical => self.out.push_str("&#xA;"),
-                '\n' => self.out.push_str("&#10;"),
-                '\r' if canonical => self.out.push_str("&#xD;"),
-                '\r' => self.out.push_str("&#13;"),
-                c if unrepresentable(c) => {}
-                c => self.out.push(c),
-            }
-        }
+        self.escaped(s, |form, c| match (c, form) {
+            ('&', _) => Some("&amp;"),
+            ('<', _) => Some("&lt;"),
+            ('"', _) => Some("&quot;"),
+            ('>', Form::Document) => Some("&gt;"),
+            ('\t', Form::Canonical) => Some("&#x9;"),
+            ('\t', Form::Document) => Some("&#9;"),
+            ('\n', Form::Canonical) => Some("&#xA;"),
+            ('\n', Form::Document) => Some("&#10;"),
+            ('\r', Form::Canonical) => Some("&#xD;"),
+            ('\r', Form::Document) => Some("&#13;"),
+            (c, _) if unrepresentable(c) => Some(""),
+            _ => None,
+        });
     }
 
     fn tag_head(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)]) {

@@ -13,7 +13,11 @@ use super::canon::{Form, Writer};
 use crate::keys::SigningKey;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use openssl::hash::MessageDigest;
+use openssl::error::ErrorStack;
+use openssl::md::Md;
+use openssl::pkey::Private;
+use openssl::pkey_ctx::PkeyCtx;
+use openssl::rsa::Padding;
 use samael::crypto::{Crypto, CryptoProvider};
 use thiserror::Error;
 
@@ -103,11 +107,49 @@ pub fn sign_canonical(
     let digest = xmlsec_base64(&openssl::sha::sha256(canonical.as_bytes()));
     let mut si = Writer::new(Form::Canonical, 1024);
     signed_info(&mut si, ref_id, &digest, true);
-    let err = |e: openssl::error::ErrorStack| SignError(e.to_string());
-    let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &key.pkey).map_err(err)?;
-    signer.update(si.out.as_bytes()).map_err(err)?;
-    let value = xmlsec_base64(&signer.sign_to_vec().map_err(err)?);
-    Ok(SignatureValues { digest, value })
+    let signature = rsa_sha256(si.out.as_bytes(), key).map_err(|e| SignError(e.to_string()))?;
+    Ok(SignatureValues {
+        digest,
+        value: xmlsec_base64(&signature),
+    })
+}
+
+type CachedCtx = Option<(u64, PkeyCtx<Private>)>;
+
+thread_local! {
+    /// This thread's signing context for the last key it signed with, set up once (as
+    /// `openssl speed` does), so a signature pays for RSA and not for OpenSSL's look-ups.
+    static SIGN_CTX: std::cell::RefCell<CachedCtx> = const { std::cell::RefCell::new(None) };
+}
+
+fn new_ctx(key: &SigningKey) -> Result<PkeyCtx<Private>, ErrorStack> {
+    let mut ctx = PkeyCtx::new(&key.pkey)?;
+    ctx.sign_init()?;
+    ctx.set_rsa_padding(Padding::PKCS1)?;
+    ctx.set_signature_md(Md::sha256())?;
+    Ok(ctx)
+}
+
+/// RSASSA-PKCS1-v1_5 with SHA-256 of `data`.
+fn rsa_sha256(data: &[u8], key: &SigningKey) -> Result<Vec<u8>, ErrorStack> {
+    let digest = openssl::sha::sha256(data);
+    let mut out = Vec::with_capacity(512);
+    SIGN_CTX.with(|cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            // Only reachable by re-entry, which nothing here does: sign without the cache.
+            new_ctx(key)?.sign_to_vec(&digest, &mut out)?;
+            return Ok(());
+        };
+        let mut ctx = match slot.take() {
+            Some((id, ctx)) if id == key.id() => ctx,
+            _ => new_ctx(key)?,
+        };
+        ctx.sign_to_vec(&digest, &mut out)?;
+        // Kept for the next signature only when this one worked.
+        *slot = Some((key.id(), ctx));
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Fills in the first signature template of `xml` (a whole document) and returns the signed

@@ -41,7 +41,7 @@ pub struct Pending {
     /// The approved ACS URL.
     pub acs: String,
     pub rs: Option<String>,
-    /// This form's identifier: it may end in a Response once.
+    /// This form's identifier: it may end in a Response once (set when the form is shown).
     pub n: String,
     /// The `idp_browser` cookie value of the browser the form was shown to.
     pub b: String,
@@ -294,7 +294,7 @@ async fn start(
         sp: sp.entity_id.clone(),
         acs,
         rs: relay_state,
-        n: form_guard::new_form_id(),
+        n: String::new(),
         b: String::new(),
     };
     let ask = Ask {
@@ -336,7 +336,7 @@ async fn idp_initiated(
         sp: sp.entity_id.clone(),
         acs,
         rs: relay_state(q)?,
-        n: form_guard::new_form_id(),
+        n: String::new(),
         b: String::new(),
     };
     tracing::info!(sp = %sp.entity_id, client = %origin.client_ip, "IdP-initiated login");
@@ -357,9 +357,10 @@ async fn proceed(
     let session = if ask.force_authn {
         None
     } else {
-        sso_session::read(state, headers)
+        sso_session::read_current(state, headers)
     };
-    if let Some(s) = session {
+    if let Some(current) = session {
+        let s = &current.session;
         audit::login(state, origin, &page, sp, &s.user_id, "ok_session");
         let mut r = post_to_acs(
             state,
@@ -371,7 +372,7 @@ async fn proceed(
         )
         .await;
         if r.status().is_success() {
-            sso_session::store(state, &mut r, origin, &s);
+            sso_session::touch(state, &mut r, origin, &current);
         }
         return Ok(r);
     }
@@ -389,6 +390,7 @@ async fn proceed(
     }
     let (browser, new_browser) = form_guard::browser_id(headers);
     pending.b = browser;
+    pending.n = form_guard::new_form_id();
     let sealed = state
         .sealer
         .seal(STATE_PURPOSE, &pending)

@@ -57,7 +57,7 @@ impl Writer {
         self.out
     }
 
-    /// Appends text that is already in both forms (markup we wrote ourselves).
+    /// Appends markup as it is (the caller vouches that it is in this writer's form).
     pub fn raw(&mut self, s: &str) {
         self.out.push_str(s);
     }

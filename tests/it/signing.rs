@@ -50,21 +50,22 @@ fn direct_signer_is_byte_identical_to_xmlsec() {
         ("displayName", NASTY),
         ("x", ""),
     ];
+    // (issuer, email, attributes): plain, and every value needing escaping.
+    let cases = [
+        ("https://idp.test", "agent1@example.com", &plain),
+        (NASTY, NASTY, &nasty),
+    ];
     let mut compared = 0;
     for (name, mode) in modes() {
         for in_response_to in [Some("_req&<\"1"), None] {
-            for (issuer, attrs) in [("https://idp.test", &plain), (NASTY, &nasty)] {
+            for (issuer, email, attrs) in cases {
                 let a = Addressing {
                     issuer,
                     acs: "https://sp.test/acs?a=1&b=\"2\"",
                     in_response_to,
                 };
                 let s = Statement {
-                    email: if attrs.len() == 3 {
-                        NASTY
-                    } else {
-                        "agent1@example.com"
-                    },
+                    email,
                     audience: "urn:test:sp",
                     session_index: "_s1",
                     authn_instant: authn,
@@ -77,7 +78,6 @@ fn direct_signer_is_byte_identical_to_xmlsec() {
                 compared += 1;
             }
         }
-        let _ = name;
     }
     for status in [Status::AuthnFailed, Status::NoPassive] {
         let a = Addressing {

@@ -64,6 +64,15 @@ impl Writer {
 
     /// Appends `s`, each character `rule` maps replaced (`""` drops it), the rest in runs.
     fn escaped(&mut self, s: &str, rule: impl Fn(Form, char) -> Option<&'static str>) {
+        // Most values (URIs, IDs, base64) hold nothing to escape: one byte scan, one copy.
+        // 0xEF leads U+FFFE and U+FFFF, which are dropped.
+        if !s
+            .bytes()
+            .any(|b| b < 0x20 || matches!(b, b'&' | b'<' | b'>' | b'"' | 0xEF))
+        {
+            self.out.push_str(s);
+            return;
+        }
         let mut run = 0;
         for (i, c) in s.char_indices() {
             if let Some(rep) = rule(self.form, c) {

@@ -104,9 +104,11 @@ enum UsersCmd {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour codes only for a terminal: not into a journal or a log file.
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true);
+        .with_target(true)
+        .with_ansi(std::io::stdout().is_terminal());
     if json {
         fmt.json().flatten_event(true).init();
     } else {

@@ -77,8 +77,10 @@ impl Sealer {
         let crypto = |e: openssl::error::ErrorStack| SealError::Crypto(e.to_string());
         let plain = serde_json::to_vec(&Envelope { t: now, v: value })
             .map_err(|e| SealError::Crypto(e.to_string()))?;
+        // Random 96-bit nonces from a CSPRNG (ChaCha, seeded by the OS): a repeat is out of
+        // reach long before 2^32 tokens under one secret.
         let mut nonce = [0u8; NONCE_LEN];
-        openssl::rand::rand_bytes(&mut nonce).map_err(crypto)?;
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut nonce);
         let mut tag = [0u8; TAG_LEN];
         let ct = encrypt_aead(
             Cipher::aes_256_gcm(),
@@ -107,6 +109,16 @@ impl Sealer {
         self.unseal_at(purpose, token, max_age_secs, chrono::Utc::now().timestamp())
     }
 
+    /// [`Sealer::unseal`], also telling when the token was sealed (seconds since the epoch).
+    pub fn unseal_with_time<T: DeserializeOwned>(
+        &self,
+        purpose: &str,
+        token: &str,
+        max_age_secs: i64,
+    ) -> Result<(T, i64), SealError> {
+        self.open_at(purpose, token, max_age_secs, chrono::Utc::now().timestamp())
+    }
+
     fn unseal_at<T: DeserializeOwned>(
         &self,
         purpose: &str,
@@ -114,6 +126,17 @@ impl Sealer {
         max_age_secs: i64,
         now: i64,
     ) -> Result<T, SealError> {
+        self.open_at(purpose, token, max_age_secs, now)
+            .map(|(v, _)| v)
+    }
+
+    fn open_at<T: DeserializeOwned>(
+        &self,
+        purpose: &str,
+        token: &str,
+        max_age_secs: i64,
+        now: i64,
+    ) -> Result<(T, i64), SealError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(SealError::Malformed);
         }
@@ -139,7 +162,7 @@ impl Sealer {
         if env.t > now.saturating_add(60) || now.saturating_sub(env.t) > max_age_secs {
             return Err(SealError::Expired);
         }
-        Ok(env.v)
+        Ok((env.v, env.t))
     }
 }
 

@@ -138,6 +138,8 @@ pub struct SigningKey {
     /// The private key as PKCS#8 DER, the form xmlsec loads.
     key_der: Vec<u8>,
     pub pkey: PKey<Private>,
+    /// Unique to this loaded key (signers cache per-key state under it).
+    id: u64,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -158,6 +160,11 @@ pub fn is_encrypted_pem(key_pem: &[u8]) -> bool {
 impl SigningKey {
     pub fn key_der(&self) -> &[u8] {
         &self.key_der
+    }
+
+    /// A number no other key loaded by this process has.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Builds a signing key from PEM texts, checking that they belong together. The password
@@ -226,6 +233,10 @@ impl SigningKey {
             cert,
             key_der,
             pkey,
+            id: {
+                static NEXT: AtomicU64 = AtomicU64::new(1);
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            },
         })
     }
 

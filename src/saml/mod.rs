@@ -2,6 +2,7 @@
 
 pub mod authn_request;
 pub mod binding;
+pub mod canon;
 pub mod logout;
 pub mod metadata;
 pub mod response;

@@ -3,10 +3,17 @@
 //! Owns the fixed shape of our Response and Assertion (Issuer, Status, Subject with an
 //! emailAddress NameID and bearer confirmation, Conditions with the audience, AuthnStatement,
 //! attributes) and the order of signing for `sign = assertion | response | both`: an assertion
-//! is signed on its own first, then placed in the Response, which is signed last. No HTTP here.
+//! is signed on its own first, then placed in the Response, which is signed last. The shape is
+//! written through `canon::Writer`, so the same code gives the canonical form that is digested
+//! and the document that is sent; each namespace is declared where exclusive C14N renders it
+//! (`saml` on the Response's Issuer and on the Assertion, not on the Response). Two signers
+//! give the same bytes: [`Signer::Direct`] (digest and RSA over the canonical form we wrote,
+//! never parsing it: the one used) and [`Signer::Xmlsec`] (samael and xmlsec on the document,
+//! kept as the reference the differential test holds the direct one to). No HTTP here.
 
-use super::sign::{sign_enveloped, template_into, SignError};
-use super::xml::{escape_into, instant, new_id};
+use super::canon::{Form, Writer};
+use super::sign::{self, SignError, SignatureValues};
+use super::xml::{instant, new_id};
 use crate::config::SignMode;
 use crate::keys::SigningKey;
 use chrono::{DateTime, Utc};
@@ -17,6 +24,7 @@ pub const EMAIL_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailA
 const PASSWORD_PROTECTED: &str =
     "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
 const BASIC_ATTR: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
+const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
 /// The top-level (and optional second-level) status of a Response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,149 +73,162 @@ pub struct Statement<'a> {
     pub attributes: &'a [(&'a str, &'a str)],
 }
 
-fn open_tag(out: &mut String, name: &str, attrs: &[(&str, &str)]) {
-    out.push('<');
-    out.push_str(name);
-    for (k, v) in attrs {
-        out.push(' ');
-        out.push_str(k);
-        out.push_str("=\"");
-        escape_into(out, v);
-        out.push('"');
+/// What is fresh in every Response: its ID, its assertion's ID and the time. Tests fix them
+/// to sign one document two ways.
+#[derive(Debug, Clone)]
+pub struct Fresh {
+    pub response_id: String,
+    pub assertion_id: String,
+    pub now: DateTime<Utc>,
+}
+
+impl Fresh {
+    pub fn new() -> Fresh {
+        Fresh {
+            response_id: new_id(),
+            assertion_id: new_id(),
+            now: Utc::now(),
+        }
     }
-    out.push('>');
 }
 
-fn text_element(out: &mut String, name: &str, attrs: &[(&str, &str)], text: &str) {
-    open_tag(out, name, attrs);
-    escape_into(out, text);
-    out.push_str("</");
-    out.push_str(name);
-    out.push('>');
+impl Default for Fresh {
+    fn default() -> Self {
+        Fresh::new()
+    }
 }
 
-/// The assertion as a standalone document (it declares its own namespace, so its signature
-/// stays valid once embedded), with a signature template when `key` is given.
-fn assertion_xml(
-    a: &Addressing,
-    s: &Statement,
-    now: DateTime<Utc>,
-    key: Option<&SigningKey>,
-) -> String {
-    let id = new_id();
-    let now_s = instant(now);
+/// How the signatures are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signer {
+    /// SHA-256 and RSA over the canonical form written here: no XML parsing.
+    Direct,
+    /// samael/xmlsec on the serialized document (the reference implementation).
+    Xmlsec,
+}
+
+/// The signature an element carries in the form being written.
+#[derive(Clone, Copy)]
+enum Sig<'a> {
+    /// None (or, in canonical form, the one removed by the enveloped-signature transform).
+    Absent,
+    /// The empty template xmlsec fills in.
+    Template,
+    Signed(&'a SignatureValues),
+}
+
+fn signature(w: &mut Writer, sig: Sig, ref_id: &str, key: &SigningKey) {
+    match sig {
+        Sig::Absent => {}
+        Sig::Template => sign::signature_element(w, ref_id, &key.cert_b64, None),
+        Sig::Signed(v) => sign::signature_element(w, ref_id, &key.cert_b64, Some(v)),
+    }
+}
+
+/// The assertion; it declares its own namespace, so its signature stays valid once embedded.
+fn assertion(w: &mut Writer, a: &Addressing, s: &Statement, f: &Fresh, key: &SigningKey, sig: Sig) {
+    let now_s = instant(f.now);
     let life = chrono::Duration::from_std(s.lifetime).unwrap_or(chrono::Duration::minutes(5));
-    let not_after = instant(now + life);
-    let not_before = instant(now - chrono::Duration::seconds(30));
-    let mut out = String::with_capacity(4096);
-    open_tag(
-        &mut out,
+    let not_after = instant(f.now + life);
+    let not_before = instant(f.now - chrono::Duration::seconds(30));
+    let id = f.assertion_id.as_str();
+    // Attributes in canonical order (by name) everywhere below.
+    w.open(
         "saml:Assertion",
-        &[
-            ("xmlns:saml", ASSERTION_NS),
-            ("ID", &id),
-            ("Version", "2.0"),
-            ("IssueInstant", &now_s),
-        ],
+        &[("saml", ASSERTION_NS)],
+        &[("ID", id), ("IssueInstant", &now_s), ("Version", "2.0")],
     );
-    text_element(&mut out, "saml:Issuer", &[], a.issuer);
-    if let Some(k) = key {
-        template_into(&mut out, &id, k);
-    }
-    out.push_str("<saml:Subject>");
-    text_element(
-        &mut out,
-        "saml:NameID",
-        &[("Format", EMAIL_FORMAT)],
-        s.email,
-    );
-    out.push_str("<saml:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\">");
-    let mut conf = vec![("NotOnOrAfter", not_after.as_str()), ("Recipient", a.acs)];
-    if let Some(irt) = a.in_response_to {
-        conf.push(("InResponseTo", irt));
-    }
-    open_tag(&mut out, "saml:SubjectConfirmationData", &conf);
-    out.push_str("</saml:SubjectConfirmationData></saml:SubjectConfirmation></saml:Subject>");
-    open_tag(
-        &mut out,
+    w.text_element("saml:Issuer", &[], &[], a.issuer);
+    signature(w, sig, id, key);
+    w.open("saml:Subject", &[], &[]);
+    w.text_element("saml:NameID", &[], &[("Format", EMAIL_FORMAT)], s.email);
+    w.open("saml:SubjectConfirmation", &[], &[("Method", BEARER)]);
+    let confirmation = [
+        ("InResponseTo", a.in_response_to.unwrap_or_default()),
+        ("NotOnOrAfter", not_after.as_str()),
+        ("Recipient", a.acs),
+    ];
+    let skip = usize::from(a.in_response_to.is_none());
+    w.empty("saml:SubjectConfirmationData", &[], &confirmation[skip..]);
+    w.close("saml:SubjectConfirmation");
+    w.close("saml:Subject");
+    w.open(
         "saml:Conditions",
+        &[],
         &[("NotBefore", &not_before), ("NotOnOrAfter", &not_after)],
     );
-    out.push_str("<saml:AudienceRestriction>");
-    text_element(&mut out, "saml:Audience", &[], s.audience);
-    out.push_str("</saml:AudienceRestriction></saml:Conditions>");
-    open_tag(
-        &mut out,
+    w.open("saml:AudienceRestriction", &[], &[]);
+    w.text_element("saml:Audience", &[], &[], s.audience);
+    w.close("saml:AudienceRestriction");
+    w.close("saml:Conditions");
+    w.open(
         "saml:AuthnStatement",
+        &[],
         &[
             ("AuthnInstant", &instant(s.authn_instant)),
             ("SessionIndex", s.session_index),
         ],
     );
-    out.push_str("<saml:AuthnContext>");
-    text_element(
-        &mut out,
-        "saml:AuthnContextClassRef",
-        &[],
-        PASSWORD_PROTECTED,
-    );
-    out.push_str("</saml:AuthnContext></saml:AuthnStatement>");
+    w.open("saml:AuthnContext", &[], &[]);
+    w.text_element("saml:AuthnContextClassRef", &[], &[], PASSWORD_PROTECTED);
+    w.close("saml:AuthnContext");
+    w.close("saml:AuthnStatement");
     if !s.attributes.is_empty() {
-        out.push_str("<saml:AttributeStatement>");
+        w.open("saml:AttributeStatement", &[], &[]);
         for (name, value) in s.attributes {
-            open_tag(
-                &mut out,
+            w.open(
                 "saml:Attribute",
+                &[],
                 &[("Name", name), ("NameFormat", BASIC_ATTR)],
             );
-            text_element(&mut out, "saml:AttributeValue", &[], value);
-            out.push_str("</saml:Attribute>");
+            w.text_element("saml:AttributeValue", &[], &[], value);
+            w.close("saml:Attribute");
         }
-        out.push_str("</saml:AttributeStatement>");
+        w.close("saml:AttributeStatement");
     }
-    out.push_str("</saml:Assertion>");
-    out
+    w.close("saml:Assertion");
 }
 
-fn response_xml(
+/// The Response around `body` (the assertion, or nothing).
+fn response(
+    w: &mut Writer,
     a: &Addressing,
     status: Status,
-    now: DateTime<Utc>,
-    assertion: Option<&str>,
-    key: Option<&SigningKey>,
-) -> String {
-    let id = new_id();
-    let now_s = instant(now);
-    let mut attrs = vec![
-        ("xmlns:samlp", PROTOCOL_NS),
-        ("xmlns:saml", ASSERTION_NS),
-        ("ID", id.as_str()),
-        ("Version", "2.0"),
-        ("IssueInstant", now_s.as_str()),
+    f: &Fresh,
+    key: &SigningKey,
+    sig: Sig,
+    body: impl FnOnce(&mut Writer),
+) {
+    let now_s = instant(f.now);
+    let id = f.response_id.as_str();
+    let attrs = [
         ("Destination", a.acs),
+        ("ID", id),
+        ("InResponseTo", a.in_response_to.unwrap_or_default()),
+        ("IssueInstant", &now_s),
+        ("Version", "2.0"),
     ];
-    if let Some(irt) = a.in_response_to {
-        attrs.push(("InResponseTo", irt));
+    if a.in_response_to.is_some() {
+        w.open("samlp:Response", &[("samlp", PROTOCOL_NS)], &attrs);
+    } else {
+        let [d, i, _, t, v] = attrs;
+        w.open("samlp:Response", &[("samlp", PROTOCOL_NS)], &[d, i, t, v]);
     }
-    let mut out = String::with_capacity(assertion.map_or(0, str::len) + 2048);
-    open_tag(&mut out, "samlp:Response", &attrs);
-    text_element(&mut out, "saml:Issuer", &[], a.issuer);
-    if let Some(k) = key {
-        template_into(&mut out, &id, k);
-    }
+    w.text_element("saml:Issuer", &[("saml", ASSERTION_NS)], &[], a.issuer);
+    signature(w, sig, id, key);
     let (top, second) = status.codes();
-    out.push_str("<samlp:Status>");
-    open_tag(&mut out, "samlp:StatusCode", &[("Value", top)]);
-    if let Some(s) = second {
-        open_tag(&mut out, "samlp:StatusCode", &[("Value", s)]);
-        out.push_str("</samlp:StatusCode>");
+    w.open("samlp:Status", &[], &[]);
+    match second {
+        Some(code) => {
+            w.open("samlp:StatusCode", &[], &[("Value", top)]);
+            w.empty("samlp:StatusCode", &[], &[("Value", code)]);
+            w.close("samlp:StatusCode");
+        }
+        None => w.empty("samlp:StatusCode", &[], &[("Value", top)]),
     }
-    out.push_str("</samlp:StatusCode></samlp:Status>");
-    if let Some(x) = assertion {
-        out.push_str(x);
-    }
-    out.push_str("</samlp:Response>");
-    out
+    w.close("samlp:Status");
+    body(w);
+    w.close("samlp:Response");
 }
 
 /// A successful Response carrying a signed (or unsigned, if the SP wants only the Response
@@ -218,30 +239,95 @@ pub fn success(
     mode: SignMode,
     key: &SigningKey,
 ) -> Result<String, SignError> {
-    let now = Utc::now();
+    success_with(a, s, mode, key, &Fresh::new(), Signer::Direct)
+}
+
+/// [`success`] with the fresh values and the signer given.
+pub fn success_with(
+    a: &Addressing,
+    s: &Statement,
+    mode: SignMode,
+    key: &SigningKey,
+    f: &Fresh,
+    signer: Signer,
+) -> Result<String, SignError> {
     let sign_assertion = matches!(mode, SignMode::Assertion | SignMode::Both);
     let sign_response = matches!(mode, SignMode::Response | SignMode::Both);
-    let mut assertion = assertion_xml(a, s, now, sign_assertion.then_some(key));
-    if sign_assertion {
-        assertion = sign_enveloped(&assertion, key)?;
+    let ok = Status::Success;
+    if signer == Signer::Xmlsec {
+        let mut w = Writer::new(Form::Document, 8192);
+        let template = if sign_assertion {
+            Sig::Template
+        } else {
+            Sig::Absent
+        };
+        assertion(&mut w, a, s, f, key, template);
+        let mut signed = w.into_string();
+        if sign_assertion {
+            signed = sign::sign_enveloped(&signed, key)?;
+        }
+        let template = if sign_response {
+            Sig::Template
+        } else {
+            Sig::Absent
+        };
+        let mut w = Writer::new(Form::Document, signed.len() + 4096);
+        response(&mut w, a, ok, f, key, template, |w| w.raw(&signed));
+        let doc = w.into_string();
+        return if sign_response {
+            sign::sign_enveloped(&doc, key)
+        } else {
+            Ok(doc)
+        };
     }
-    let response = response_xml(
-        a,
-        Status::Success,
-        now,
-        Some(&assertion),
-        sign_response.then_some(key),
-    );
-    if sign_response {
-        sign_enveloped(&response, key)
+    let assertion_sig = if sign_assertion {
+        let mut c = Writer::new(Form::Canonical, 4096);
+        assertion(&mut c, a, s, f, key, Sig::Absent);
+        Some(sign::sign_canonical(&c.out, &f.assertion_id, key)?)
     } else {
-        Ok(response)
-    }
+        None
+    };
+    let asig = assertion_sig.as_ref().map_or(Sig::Absent, Sig::Signed);
+    let response_sig = if sign_response {
+        let mut c = Writer::new(Form::Canonical, 8192);
+        response(&mut c, a, ok, f, key, Sig::Absent, |c| {
+            assertion(c, a, s, f, key, asig)
+        });
+        Some(sign::sign_canonical(&c.out, &f.response_id, key)?)
+    } else {
+        None
+    };
+    let rsig = response_sig.as_ref().map_or(Sig::Absent, Sig::Signed);
+    let mut w = Writer::new(Form::Document, 8192);
+    response(&mut w, a, ok, f, key, rsig, |w| {
+        assertion(w, a, s, f, key, asig)
+    });
+    Ok(w.into_string())
 }
 
 /// A Response without an assertion (cancel, NoPassive). Always signed at the Response level so
 /// the SP can trust the status too.
 pub fn failure(a: &Addressing, status: Status, key: &SigningKey) -> Result<String, SignError> {
-    let response = response_xml(a, status, Utc::now(), None, Some(key));
-    sign_enveloped(&response, key)
+    failure_with(a, status, key, &Fresh::new(), Signer::Direct)
+}
+
+/// [`failure`] with the fresh values and the signer given.
+pub fn failure_with(
+    a: &Addressing,
+    status: Status,
+    key: &SigningKey,
+    f: &Fresh,
+    signer: Signer,
+) -> Result<String, SignError> {
+    if signer == Signer::Xmlsec {
+        let mut w = Writer::new(Form::Document, 4096);
+        response(&mut w, a, status, f, key, Sig::Template, |_| {});
+        return sign::sign_enveloped(&w.into_string(), key);
+    }
+    let mut c = Writer::new(Form::Canonical, 2048);
+    response(&mut c, a, status, f, key, Sig::Absent, |_| {});
+    let v = sign::sign_canonical(&c.out, &f.response_id, key)?;
+    let mut w = Writer::new(Form::Document, 4096);
+    response(&mut w, a, status, f, key, Sig::Signed(&v), |_| {});
+    Ok(w.into_string())
 }

@@ -36,20 +36,23 @@ pub fn instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A new `xs:ID`: a leading underscore (an NCName cannot start with a digit) and 160 random bits.
+/// Appends the lowercase hexadecimal of `bytes`.
+pub fn hex_into(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+}
+
+/// A new `xs:ID`: a leading underscore (an NCName cannot start with a digit) and 160 random
+/// bits from a CSPRNG (ChaCha, seeded by the OS).
 pub fn new_id() -> String {
     let mut b = [0u8; 20];
-    // On RNG failure fall back to a time-based value rather than fail the login; it is still
-    // unique, just not secret, and the ID carries no security on its own.
-    if openssl::rand::rand_bytes(&mut b).is_err() {
-        let n = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        b[..8].copy_from_slice(&n.to_be_bytes());
-    }
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
     let mut s = String::with_capacity(41);
     s.push('_');
-    for x in b {
-        s.push_str(&format!("{x:02x}"));
-    }
+    hex_into(&mut s, &b);
     s
 }
 

@@ -2,8 +2,8 @@
 //!
 //! Owns the last step of every login, whichever way it went (credentials, SSO session,
 //! cancel, IsPassive without a session): the ACS is approved again, the Response is built and
-//! signed off the async executor with the key set current at that moment, and the browser
-//! gets the page that posts it. Deciding the outcome is the caller's job.
+//! signed on the signing pool (off the async executor) with the key set current at that
+//! moment, and the browser gets the page that posts it. Deciding the outcome is the caller's job.
 
 use super::pages::{html, AutoPostPage, Page, PageError, AUTOPOST_SCRIPT};
 use super::remap::Origin;
@@ -55,38 +55,40 @@ pub async fn post_to_acs(
     let sp2 = sp.clone();
     let rid = pending.rid.clone();
     let acs2 = acs.clone();
-    let signed = tokio::task::spawn_blocking(move || {
-        let a = Addressing {
-            issuer: &issuer,
-            acs: &acs2,
-            in_response_to: rid.as_deref(),
-        };
-        match outcome {
-            Outcome::Success(s) => {
-                let mut attrs: Vec<(&str, &str)> = vec![("email", &s.email)];
-                if let Some(o) = &org {
-                    attrs.push(("OrganizationName", o));
+    let signed = state
+        .sign_pool
+        .run(move || {
+            let a = Addressing {
+                issuer: &issuer,
+                acs: &acs2,
+                in_response_to: rid.as_deref(),
+            };
+            match outcome {
+                Outcome::Success(s) => {
+                    let mut attrs: Vec<(&str, &str)> = vec![("email", &s.email)];
+                    if let Some(o) = &org {
+                        attrs.push(("OrganizationName", o));
+                    }
+                    if let Some(n) = &sp2.service_name {
+                        attrs.push(("ServiceName", n));
+                    }
+                    if let Some(d) = &s.display_name {
+                        attrs.push(("displayName", d));
+                    }
+                    let st = Statement {
+                        email: &s.email,
+                        audience: &sp2.audience,
+                        session_index: &s.session_index,
+                        authn_instant: s.authn_time(),
+                        lifetime,
+                        attributes: &attrs,
+                    };
+                    response::success(&a, &st, sp2.sign, &keys.active)
                 }
-                if let Some(n) = &sp2.service_name {
-                    attrs.push(("ServiceName", n));
-                }
-                if let Some(d) = &s.display_name {
-                    attrs.push(("displayName", d));
-                }
-                let st = Statement {
-                    email: &s.email,
-                    audience: &sp2.audience,
-                    session_index: &s.session_index,
-                    authn_instant: s.authn_time(),
-                    lifetime,
-                    attributes: &attrs,
-                };
-                response::success(&a, &st, sp2.sign, &keys.active)
+                Outcome::Failure(status) => response::failure(&a, status, &keys.active),
             }
-            Outcome::Failure(status) => response::failure(&a, status, &keys.active),
-        }
-    })
-    .await;
+        })
+        .await;
     let xml = match signed {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return PageError::internal(e).on(page).into_response(),

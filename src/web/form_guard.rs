@@ -20,14 +20,10 @@ const ID_BYTES: usize = 16;
 
 fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
-    if openssl::rand::rand_bytes(&mut b).is_err() {
-        // Never weaker than the clock would be; a failing RNG is logged by the caller's seal.
-        let t = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        b.iter_mut()
-            .zip(t.to_le_bytes().iter().cycle())
-            .for_each(|(x, y)| *x ^= y);
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
+    let mut s = String::with_capacity(2 * n);
+    crate::saml::xml::hex_into(&mut s, &b);
+    s
 }
 
 /// A new random form identifier.

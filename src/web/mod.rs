@@ -14,6 +14,7 @@ pub mod metadata;
 pub mod ops;
 pub mod pages;
 pub mod remap;
+pub mod sign_pool;
 pub mod slo;
 pub mod sso;
 pub mod sso_session;
@@ -52,9 +53,11 @@ pub struct AppState {
     pub throttle: crate::throttle::Throttle,
     pub metrics: crate::metrics::Metrics,
     pub used_forms: form_guard::UsedForms,
-    /// The last readiness check: when, and what it found.
     /// Requests being handled (at most `limits.max_concurrent`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// The threads that sign answers, one per core.
+    pub sign_pool: sign_pool::SignPool,
+    /// The last readiness check: when, and what it found.
     pub readiness: std::sync::Mutex<Option<(std::time::Instant, ops::Readiness)>>,
 }
 

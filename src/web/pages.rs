@@ -40,6 +40,8 @@ pub struct LoginPage<'a> {
 pub struct AutoPostPage<'a> {
     pub page: Page,
     pub acs: &'a str,
+    /// Standard base64 (`A-Z a-z 0-9 + / =`), none of which HTML escapes: the template writes
+    /// it as it is rather than scanning 10 KB for characters it cannot hold.
     pub saml_response: &'a str,
     /// Already escaped for an attribute, line breaks as character references so that HTML's
     /// newline normalization cannot change the value on its way back to the SP.

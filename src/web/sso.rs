@@ -41,7 +41,7 @@ pub struct Pending {
     /// The approved ACS URL.
     pub acs: String,
     pub rs: Option<String>,
-    /// This form's identifier: it may end in a Response once.
+    /// This form's identifier: it may end in a Response once (set when the form is shown).
     pub n: String,
     /// The `idp_browser` cookie value of the browser the form was shown to.
     pub b: String,
@@ -272,14 +272,14 @@ async fn start(
         sp: sp.entity_id.clone(),
         acs,
         rs: relay_state,
-        n: form_guard::new_form_id(),
+        n: String::new(),
         b: String::new(),
     };
     let ask = Ask {
         force_authn: req.force_authn,
         is_passive: req.is_passive,
     };
-    tracing::info!(sp = %sp.entity_id, request = %req.id, client = %origin.client_ip, "AuthnRequest accepted");
+    tracing::debug!(sp = %sp.entity_id, request = %req.id, client = %origin.client_ip, "AuthnRequest accepted");
     proceed(state, origin, headers, page, &sp, pending, ask).await
 }
 
@@ -314,7 +314,7 @@ async fn idp_initiated(
         sp: sp.entity_id.clone(),
         acs,
         rs: relay_state(q)?,
-        n: form_guard::new_form_id(),
+        n: String::new(),
         b: String::new(),
     };
     tracing::info!(sp = %sp.entity_id, client = %origin.client_ip, "IdP-initiated login");
@@ -335,9 +335,10 @@ async fn proceed(
     let session = if ask.force_authn {
         None
     } else {
-        sso_session::read(state, headers)
+        sso_session::read_current(state, headers)
     };
-    if let Some(s) = session {
+    if let Some(current) = session {
+        let s = &current.session;
         audit::login(state, origin, &page, sp, &s.user_id, "ok_session");
         let mut r = post_to_acs(
             state,
@@ -349,7 +350,7 @@ async fn proceed(
         )
         .await;
         if r.status().is_success() {
-            sso_session::store(state, &mut r, origin, &s);
+            sso_session::touch(state, &mut r, origin, &current);
         }
         return Ok(r);
     }
@@ -367,6 +368,7 @@ async fn proceed(
     }
     let (browser, new_browser) = form_guard::browser_id(headers);
     pending.b = browser;
+    pending.n = form_guard::new_form_id();
     let sealed = state
         .sealer
         .seal(STATE_PURPOSE, &pending)

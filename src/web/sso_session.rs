@@ -2,8 +2,12 @@
 //!
 //! Owns what the cookie holds (who signed in, when, the SAML SessionIndex), how long it is
 //! good for (`session.lifetime` from sign-in, `session.idle_timeout` since its last use: the
-//! cookie is sealed again at every use, and the seal's time is the last use), and setting and
-//! clearing it. There is no server-side store: either instance of a pair accepts a cookie the
+//! seal's time is the last use), and setting and clearing it. A use seals the cookie again
+//! only when its seal is [`reseal_after`] old or more (a minute, or a tenth of the idle
+//! timeout when that is shorter), so a burst of logins does not pay for a new seal and a new
+//! `Set-Cookie` each; the idle timeout still slides, in steps of that size: a session ends
+//! between 90% of `idle_timeout` (at least `idle_timeout` less a minute) and `idle_timeout`
+//! after its last use. There is no server-side store: either instance of a pair accepts a cookie the
 //! other made when they share `session.secret`; signing out clears it in this browser.
 
 use super::cookies;
@@ -59,21 +63,59 @@ pub fn enabled(state: &AppState) -> bool {
     !state.config.session.lifetime.is_zero()
 }
 
+/// A valid session read from the request, with the time its cookie was sealed.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub session: SsoSession,
+    /// When the cookie was last sealed (seconds since the epoch): the last recorded use.
+    pub sealed_at: i64,
+}
+
 /// The valid session this request carries, if any.
 pub fn read(state: &AppState, headers: &HeaderMap) -> Option<SsoSession> {
+    read_current(state, headers).map(|c| c.session)
+}
+
+/// [`read`], with the time the cookie was sealed.
+pub fn read_current(state: &AppState, headers: &HeaderMap) -> Option<Current> {
     if !enabled(state) {
         return None;
     }
     let token = cookies::get(headers, SSO_COOKIE)?;
     let idle = i64::try_from(state.config.session.idle_timeout.as_secs()).unwrap_or(i64::MAX);
-    let s: SsoSession = state.sealer.unseal(SSO_PURPOSE, token, idle).ok()?;
+    let (s, sealed_at): (SsoSession, i64) = state
+        .sealer
+        .unseal_with_time(SSO_PURPOSE, token, idle)
+        .ok()?;
     let lifetime = i64::try_from(state.config.session.lifetime.as_secs()).unwrap_or(i64::MAX);
     let age = chrono::Utc::now().timestamp() - s.authn_instant;
     // A little negative age is the other instance's clock being ahead.
-    (-MAX_CLOCK_AHEAD..=lifetime).contains(&age).then_some(s)
+    (-MAX_CLOCK_AHEAD..=lifetime)
+        .contains(&age)
+        .then_some(Current {
+            session: s,
+            sealed_at,
+        })
 }
 
-/// Seals the session (again) into the cookie: at sign-in and at every use.
+/// How old (seconds) a seal may get before a use seals the cookie again: a minute, or a
+/// tenth of the idle timeout when that is shorter.
+pub fn reseal_after(idle_timeout: std::time::Duration) -> i64 {
+    i64::try_from(idle_timeout.as_secs() / 10)
+        .unwrap_or(i64::MAX)
+        .min(60)
+}
+
+/// After a use of the session: seals the cookie again if its seal is old enough to matter
+/// for the idle timeout; otherwise the browser keeps the cookie it has.
+pub fn touch(state: &AppState, r: &mut Response, origin: &Origin, c: &Current) {
+    let now = chrono::Utc::now().timestamp();
+    if now - c.sealed_at >= reseal_after(state.config.session.idle_timeout) {
+        store(state, r, origin, &c.session);
+    }
+}
+
+/// Seals the session (again) into the cookie: at sign-in, and on a use when [`touch`] says.
 pub fn store(state: &AppState, r: &mut Response, origin: &Origin, s: &SsoSession) {
     if !enabled(state) {
         return;
@@ -86,4 +128,17 @@ pub fn store(state: &AppState, r: &mut Response, origin: &Origin, s: &SsoSession
 
 pub fn clear(r: &mut Response, origin: &Origin) {
     cookies::clear(r, origin, SSO_COOKIE);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_seal_is_renewed_in_steps_well_inside_the_idle_timeout() {
+        assert_eq!(reseal_after(Duration::from_secs(2 * 3600)), 60);
+        assert_eq!(reseal_after(Duration::from_secs(300)), 30);
+        assert_eq!(reseal_after(Duration::from_secs(5)), 0);
+    }
 }

@@ -13,4 +13,5 @@ mod icws_double;
 mod icws_guards;
 mod proxy;
 mod sessions;
+mod signing;
 mod sso;

@@ -1,0 +1,210 @@
+//! Writing our fixed-shape XML in either of its two exact forms, with no parser in between.
+//!
+//! Owns [`Writer`], which emits elements in one of two forms of the same document:
+//! - [`Form::Canonical`]: Exclusive XML Canonicalization 1.0 (what is digested and signed):
+//!   `<a></a>` for empty elements, c14n's text escaping (`&amp; &lt; &gt; &#xD;`) and attribute
+//!   escaping (`&amp; &lt; &quot; &#x9; &#xA; &#xD;`);
+//! - [`Form::Document`]: the same document as libxml2 serializes it (what is sent, byte for
+//!   byte what the xmlsec path gives): `<a/>` for empty elements, text escaping
+//!   `&amp; &lt; &gt; &#13;`, attribute escaping `&amp; &lt; &gt; &quot; &#9; &#10; &#13;`.
+//!
+//! Both forms drop characters XML 1.0 cannot carry. The caller is responsible for what
+//! canonical form needs beyond escaping, and the shapes in `response` and `sign` keep it:
+//! attributes given in canonical order (unprefixed attributes by name), and each namespace
+//! declared exactly where exclusive C14N renders it (on the outermost element that uses its
+//! prefix, again on each element below that uses it when no ancestor in the signed subtree
+//! declared it). No parsing, no SAML knowledge here.
+
+/// Which of the two serializations a [`Writer`] produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Canonical,
+    Document,
+}
+
+/// A namespace declaration: (prefix, URI).
+pub type Ns<'a> = (&'a str, &'a str);
+
+/// Appends XML text in one of the two forms.
+pub struct Writer {
+    pub out: String,
+    form: Form,
+}
+
+/// Characters XML 1.0 cannot carry at all, which are dropped rather than emitted.
+fn unrepresentable(c: char) -> bool {
+    ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Whether `text` holds nothing that would be written.
+fn writes_nothing(text: &str) -> bool {
+    text.chars().all(unrepresentable)
+}
+
+impl Writer {
+    pub fn new(form: Form, capacity: usize) -> Writer {
+        Writer {
+            out: String::with_capacity(capacity),
+            form,
+        }
+    }
+
+    pub fn form(&self) -> Form {
+        self.form
+    }
+
+    pub fn into_string(self) -> String {
+        self.out
+    }
+
+    /// Appends markup as it is (the caller vouches that it is in this writer's form).
+    pub fn raw(&mut self, s: &str) {
+        self.out.push_str(s);
+    }
+
+    /// Appends `s`, each character `rule` maps replaced (`""` drops it), the rest in runs.
+    fn escaped(&mut self, s: &str, rule: impl Fn(Form, char) -> Option<&'static str>) {
+        // Most values (URIs, IDs, base64) hold nothing to escape: one byte scan, one copy.
+        // 0xEF leads U+FFFE and U+FFFF, which are dropped.
+        if !s
+            .bytes()
+            .any(|b| b < 0x20 || matches!(b, b'&' | b'<' | b'>' | b'"' | 0xEF))
+        {
+            self.out.push_str(s);
+            return;
+        }
+        let mut run = 0;
+        for (i, c) in s.char_indices() {
+            if let Some(rep) = rule(self.form, c) {
+                self.out.push_str(&s[run..i]);
+                self.out.push_str(rep);
+                run = i + c.len_utf8();
+            }
+        }
+        self.out.push_str(&s[run..]);
+    }
+
+    fn escape_text(&mut self, s: &str) {
+        self.escaped(s, |form, c| match (c, form) {
+            ('&', _) => Some("&amp;"),
+            ('<', _) => Some("&lt;"),
+            ('>', _) => Some("&gt;"),
+            ('\r', Form::Canonical) => Some("&#xD;"),
+            ('\r', Form::Document) => Some("&#13;"),
+            (c, _) if unrepresentable(c) => Some(""),
+            _ => None,
+        });
+    }
+
+    fn escape_attr(&mut self, s: &str) {
+        self.escaped(s, |form, c| match (c, form) {
+            ('&', _) => Some("&amp;"),
+            ('<', _) => Some("&lt;"),
+            ('"', _) => Some("&quot;"),
+            ('>', Form::Document) => Some("&gt;"),
+            ('\t', Form::Canonical) => Some("&#x9;"),
+            ('\t', Form::Document) => Some("&#9;"),
+            ('\n', Form::Canonical) => Some("&#xA;"),
+            ('\n', Form::Document) => Some("&#10;"),
+            ('\r', Form::Canonical) => Some("&#xD;"),
+            ('\r', Form::Document) => Some("&#13;"),
+            (c, _) if unrepresentable(c) => Some(""),
+            _ => None,
+        });
+    }
+
+    fn tag_head(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)]) {
+        debug_assert!(
+            ns.windows(2).all(|w| w[0].0 < w[1].0) && attrs.windows(2).all(|w| w[0].0 < w[1].0),
+            "namespaces and attributes must be given in canonical order: {name}"
+        );
+        self.out.push('<');
+        self.out.push_str(name);
+        for (prefix, uri) in ns {
+            self.out.push_str(" xmlns:");
+            self.out.push_str(prefix);
+            self.out.push_str("=\"");
+            self.escape_attr(uri);
+            self.out.push('"');
+        }
+        for (k, v) in attrs {
+            self.out.push(' ');
+            self.out.push_str(k);
+            self.out.push_str("=\"");
+            self.escape_attr(v);
+            self.out.push('"');
+        }
+    }
+
+    /// A start tag; `attrs` in canonical order.
+    pub fn open(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)]) {
+        self.tag_head(name, ns, attrs);
+        self.out.push('>');
+    }
+
+    pub fn close(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// An element without content.
+    pub fn empty(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)]) {
+        self.tag_head(name, ns, attrs);
+        match self.form {
+            Form::Canonical => {
+                self.out.push_str("></");
+                self.out.push_str(name);
+                self.out.push('>');
+            }
+            Form::Document => self.out.push_str("/>"),
+        }
+    }
+
+    /// An element holding only `text` (an element whose text writes nothing is empty).
+    pub fn text_element(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)], text: &str) {
+        if writes_nothing(text) {
+            return self.empty(name, ns, attrs);
+        }
+        self.open(name, ns, attrs);
+        self.escape_text(text);
+        self.close(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(f: impl Fn(&mut Writer)) -> (String, String) {
+        let mut c = Writer::new(Form::Canonical, 64);
+        let mut d = Writer::new(Form::Document, 64);
+        f(&mut c);
+        f(&mut d);
+        (c.into_string(), d.into_string())
+    }
+
+    #[test]
+    fn escaping_in_each_form() {
+        let v = "a&b<c>d\"e'f\tg\nh\ri\u{1}é€😀";
+        let (c, d) = both(|w| w.text_element("x", &[("p", "urn:p")], &[("A", v)], v));
+        assert_eq!(
+            c,
+            "<x xmlns:p=\"urn:p\" A=\"a&amp;b&lt;c>d&quot;e'f&#x9;g&#xA;h&#xD;ié€😀\">a&amp;b&lt;c&gt;d\"e'f\tg\nh&#xD;ié€😀</x>"
+        );
+        assert_eq!(
+            d,
+            "<x xmlns:p=\"urn:p\" A=\"a&amp;b&lt;c&gt;d&quot;e'f&#9;g&#10;h&#13;ié€😀\">a&amp;b&lt;c&gt;d\"e'f\tg\nh&#13;ié€😀</x>"
+        );
+    }
+
+    #[test]
+    fn empty_elements_in_each_form() {
+        let (c, d) = both(|w| {
+            w.empty("e", &[], &[("A", "1"), ("B", "2")]);
+            w.text_element("t", &[], &[], "\u{2}");
+        });
+        assert_eq!(c, "<e A=\"1\" B=\"2\"></e><t></t>");
+        assert_eq!(d, "<e A=\"1\" B=\"2\"/><t/>");
+    }
+}

@@ -5,7 +5,7 @@
 #![no_main]
 
 use chrono::Utc;
-use fuzz_common::{decode_checked, through_plain, through_redirect, variant};
+use fuzz_common::same_behind_the_binding;
 use libfuzzer_sys::fuzz_target;
 use pureconnect_idp::saml::authn_request::{parse, AuthnRequest, RequestError};
 use std::time::Duration;
@@ -45,20 +45,4 @@ fn parse_checked(xml: &str) -> Result<AuthnRequest, RequestError> {
     r
 }
 
-fuzz_target!(|data: &[u8]| {
-    let v = variant(data);
-    let xml = String::from_utf8_lossy(data);
-    let direct = parse_checked(&xml);
-    // Behind the binding the parser must see, and decide, exactly the same.
-    // binding_decode tries every DEFLATE level; here stored or fast keeps the parser busy.
-    if let Some(decoded) = through_redirect(&xml, v / 10 * 10 + v % 2) {
-        assert_eq!(parse_checked(&decoded), direct);
-    }
-    if let Some(decoded) = through_plain(&xml, v) {
-        assert_eq!(parse_checked(&decoded), direct);
-    }
-    // The input as the query parameter itself.
-    if let Ok((decoded, _)) = decode_checked(&xml) {
-        let _ = parse_checked(&decoded);
-    }
-});
+fuzz_target!(|data: &[u8]| same_behind_the_binding(data, parse_checked));

@@ -128,3 +128,25 @@ pub fn through_plain(xml: &str, variant: u8) -> Option<String> {
 pub fn variant(data: &[u8]) -> u8 {
     data.iter().fold(0u8, |a, b| a.wrapping_add(*b))
 }
+
+/// The parser targets' common body: `parse` must decide the same on the input as XML text and
+/// on it after the HTTP-Redirect binding (deflated, and plain base64), and must not panic on
+/// the input taken as the `SAMLRequest` value itself.
+pub fn same_behind_the_binding<T: PartialEq + std::fmt::Debug>(
+    data: &[u8],
+    parse: impl Fn(&str) -> T,
+) {
+    let v = variant(data);
+    let xml = String::from_utf8_lossy(data);
+    let direct = parse(&xml);
+    // binding_decode tries every DEFLATE level; here stored or fast keeps the parser busy.
+    if let Some(decoded) = through_redirect(&xml, v / 10 * 10 + v % 2) {
+        assert_eq!(parse(&decoded), direct);
+    }
+    if let Some(decoded) = through_plain(&xml, v) {
+        assert_eq!(parse(&decoded), direct);
+    }
+    if let Ok((decoded, _)) = decode_checked(&xml) {
+        let _ = parse(&decoded);
+    }
+}

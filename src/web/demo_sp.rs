@@ -29,14 +29,10 @@ struct Relay {
 
 pub async fn start(
     State(state): State<Arc<AppState>>,
-    origin: Result<Origin, PageError>,
+    origin: Origin,
     headers: HeaderMap,
 ) -> Response {
-    let page = page_for(&state, origin.as_ref().ok(), &headers, None);
-    let origin = match origin {
-        Ok(o) => o,
-        Err(e) => return e.on(&page).into_response(),
-    };
+    let page = page_for(&state, Some(&origin), &headers, None);
     let rid = new_id();
     let sso = state.sso_url(&origin.base);
     let xml = format!(
@@ -78,15 +74,11 @@ pub async fn start(
 
 pub async fn acs(
     State(state): State<Arc<AppState>>,
-    origin: Result<Origin, PageError>,
+    origin: Origin,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let page = page_for(&state, origin.as_ref().ok(), &headers, None);
-    let origin = match origin {
-        Ok(o) => o,
-        Err(e) => return e.on(&page).into_response(),
-    };
+    let page = page_for(&state, Some(&origin), &headers, None);
     let form = params(&body);
     let fail = |m: String| {
         PageError::bad_request(format!("demo application: {m}"))

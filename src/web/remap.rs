@@ -159,6 +159,10 @@ fn client_ip(state: &AppState, peer: IpAddr, parts: &Parts) -> IpAddr {
     ip
 }
 
+/// The origin worked out once per request: the outer middleware and the handler both ask.
+#[derive(Clone)]
+struct Resolved(Result<Origin, PageError>);
+
 impl FromRequestParts<Arc<AppState>> for Origin {
     type Rejection = PageError;
 
@@ -166,51 +170,62 @@ impl FromRequestParts<Arc<AppState>> for Origin {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-        let client_ip = client_ip(state, peer, parts);
-        if let Some(v) = parts.headers.get(REMAP_HEADER) {
-            if trusted(state, peer) {
-                let text = v.to_str().map_err(|_| {
-                    PageError::bad_request("the ININ-REMAP-BASE-URL header is not ASCII text")
-                })?;
-                let base = parse_base(text.trim()).map_err(|m| {
-                    tracing::warn!(%peer, "refused an invalid ININ-REMAP-BASE-URL: {m}");
-                    PageError::bad_request(format!("the ININ-REMAP-BASE-URL header {m}"))
-                })?;
-                return Ok(Origin {
-                    base: PublicBase(base),
-                    client_ip,
-                });
-            }
-            tracing::debug!(%peer, "ignored ININ-REMAP-BASE-URL from an untrusted peer");
+        if let Some(Resolved(r)) = parts.extensions.get::<Resolved>() {
+            return r.clone();
         }
-        if let Some(b) = &state.public_base_url {
+        // A refusal is a page in the language the request asks for, like every other.
+        let r = resolve(parts, state)
+            .map_err(|e| e.on(&super::sso::page_for(state, None, &parts.headers, None)));
+        parts.extensions.insert(Resolved(r.clone()));
+        r
+    }
+}
+
+fn resolve(parts: &Parts, state: &AppState) -> Result<Origin, PageError> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let client_ip = client_ip(state, peer, parts);
+    if let Some(v) = parts.headers.get(REMAP_HEADER) {
+        if trusted(state, peer) {
+            let text = v.to_str().map_err(|_| {
+                PageError::bad_request("the ININ-REMAP-BASE-URL header is not ASCII text")
+            })?;
+            let base = parse_base(text.trim()).map_err(|m| {
+                tracing::warn!(%peer, "refused an invalid ININ-REMAP-BASE-URL: {m}");
+                PageError::bad_request(format!("the ININ-REMAP-BASE-URL header {m}"))
+            })?;
             return Ok(Origin {
-                base: PublicBase(b.clone()),
+                base: PublicBase(base),
                 client_ip,
             });
         }
-        // HTTP/1.1 names the host in the Host header; HTTP/2 (what browsers speak over TLS)
-        // in the :authority pseudo-header, which arrives as the URI's authority.
-        let host = parts
-            .headers
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-            .map(str::trim)
-            .filter(|h| valid_host(h))
-            .ok_or_else(|| PageError::bad_request("the request has no usable Host header"))?;
-        let scheme = if state.tls { "https" } else { "http" };
-        let base = parse_base(&format!("{scheme}://{host}"))
-            .map_err(|m| PageError::bad_request(format!("the Host header {m}")))?;
-        Ok(Origin {
-            base: PublicBase(base),
-            client_ip,
-        })
+        tracing::debug!(%peer, "ignored ININ-REMAP-BASE-URL from an untrusted peer");
     }
+    if let Some(b) = &state.public_base_url {
+        return Ok(Origin {
+            base: PublicBase(b.clone()),
+            client_ip,
+        });
+    }
+    // HTTP/1.1 names the host in the Host header; HTTP/2 (what browsers speak over TLS)
+    // in the :authority pseudo-header, which arrives as the URI's authority.
+    let host = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .map(str::trim)
+        .filter(|h| valid_host(h))
+        .ok_or_else(|| PageError::bad_request("the request has no usable Host header"))?;
+    let scheme = if state.tls { "https" } else { "http" };
+    let base = parse_base(&format!("{scheme}://{host}"))
+        .map_err(|m| PageError::bad_request(format!("the Host header {m}")))?;
+    Ok(Origin {
+        base: PublicBase(base),
+        client_ip,
+    })
 }
 
 fn valid_host(h: &str) -> bool {

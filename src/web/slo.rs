@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 pub async fn logout_get(
     State(state): State<Arc<AppState>>,
-    origin: Result<Origin, PageError>,
+    origin: Origin,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -33,7 +33,7 @@ pub async fn logout_get(
 
 pub async fn logout_post(
     State(state): State<Arc<AppState>>,
-    origin: Result<Origin, PageError>,
+    origin: Origin,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -43,16 +43,12 @@ pub async fn logout_post(
 
 async fn run(
     state: &Arc<AppState>,
-    origin: Result<Origin, PageError>,
+    origin: Origin,
     headers: &HeaderMap,
     q: &HashMap<String, String>,
     redirect_query: Option<&str>,
 ) -> Response {
-    let page = page_for(state, origin.as_ref().ok(), headers, None);
-    let origin = match origin {
-        Ok(o) => o,
-        Err(e) => return e.on(&page).into_response(),
-    };
+    let page = page_for(state, Some(&origin), headers, None);
     let mut r = match q.get("SAMLRequest") {
         Some(m) => answer(state, &origin, headers, &page, q, m, redirect_query)
             .unwrap_or_else(|e| e.on(&page).into_response()),

@@ -123,20 +123,12 @@ enum Binding<'a> {
 
 pub async fn login_get(
     State(state): State<Arc<AppState>>,
-    origin: Result<Origin, PageError>,
+    origin: Origin,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let raw = query.unwrap_or_default();
     let q = params(raw.as_bytes());
-    let origin = match origin {
-        Ok(o) => o,
-        Err(e) => {
-            return e
-                .on(&page_for(&state, None, &headers, None))
-                .into_response()
-        }
-    };
     let page = page_for(&state, Some(&origin), &headers, None);
     let r = if !q.contains_key("SAMLRequest") && q.contains_key("sp") {
         idp_initiated(&state, &origin, &headers, page.clone(), &q).await
@@ -156,19 +148,11 @@ pub async fn login_get(
 
 pub async fn login_post(
     State(state): State<Arc<AppState>>,
-    origin: Result<Origin, PageError>,
+    origin: Origin,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let origin = match origin {
-        Ok(o) => o,
-        Err(e) => {
-            return e
-                .on(&page_for(&state, None, &headers, None))
-                .into_response()
-        }
-    };
     let mut form = params(&body);
     // loginType travels in the query string of the form's action.
     for (k, v) in params(query.as_deref().unwrap_or("").as_bytes()) {

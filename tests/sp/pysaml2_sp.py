@@ -620,6 +620,15 @@ def build_parser():
             sp.add_argument("--idp-metadata", required=True, help="file with the IdP's SAML metadata")
             sp.add_argument("--idp-entity-id", help="IdP to use when the metadata lists several")
 
+    def outgoing(sp):
+        """What every request the SP sends takes: binding, RelayState, signing, the XML shown."""
+        sp.add_argument("--binding", choices=sorted(BINDINGS), default="redirect")
+        sp.add_argument("--relay-state")
+        sp.add_argument("--sign", action="store_true", help="sign: Redirect = SigAlg/Signature query, POST = enveloped")
+        sp.add_argument("--key", help="PEM private key for --sign")
+        sp.add_argument("--cert", help="PEM certificate for --sign")
+        sp.add_argument("--show-xml", action="store_true", help="also put the request XML in the JSON as 'xml'")
+
     m = sub.add_parser("metadata", help="print SP metadata XML")
     common(m, idp=False)
     m.add_argument("--slo", help="SingleLogoutService URL (Redirect and POST)")
@@ -627,14 +636,9 @@ def build_parser():
 
     a = sub.add_parser("authn", help="create an AuthnRequest (JSON on stdout)")
     common(a)
-    a.add_argument("--binding", choices=sorted(BINDINGS), default="redirect")
-    a.add_argument("--relay-state")
+    outgoing(a)
     a.add_argument("--force-authn", action="store_true")
     a.add_argument("--is-passive", action="store_true")
-    a.add_argument("--sign", action="store_true", help="sign: Redirect = SigAlg/Signature query, POST = enveloped")
-    a.add_argument("--key", help="PEM private key for --sign")
-    a.add_argument("--cert", help="PEM certificate for --sign")
-    a.add_argument("--show-xml", action="store_true", help="also put the request XML in the JSON as 'xml'")
 
     v = sub.add_parser("verify", help="validate a posted SAMLResponse (JSON on stdout)")
     common(v)
@@ -651,13 +655,8 @@ def build_parser():
     common(lo)
     lo.add_argument("--name-id", required=True, help="NameID value of the user (Format: --name-id-format)")
     lo.add_argument("--session-index", help="SessionIndex to put in the request")
-    lo.add_argument("--binding", choices=sorted(BINDINGS), default="redirect")
-    lo.add_argument("--relay-state")
-    lo.add_argument("--sign", action="store_true", help="sign: Redirect = SigAlg/Signature query, POST = enveloped")
-    lo.add_argument("--key", help="PEM private key for --sign")
-    lo.add_argument("--cert", help="PEM certificate for --sign")
+    outgoing(lo)
     lo.add_argument("--slo", help="the SP's own SingleLogoutService URL (SP config)")
-    lo.add_argument("--show-xml", action="store_true", help="also put the request XML in the JSON as 'xml'")
 
     vl = sub.add_parser("verify-logout", help="validate the IdP's LogoutResponse (JSON on stdout)")
     common(vl)

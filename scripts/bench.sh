@@ -7,14 +7,15 @@
 # the ceiling, the server's peak RSS and start-up time. It is a benchmark: it prints figures
 # and never fails on speed (only when something does not work at all).
 #
-# Environment: BENCH_SECONDS (15), BENCH_CONNECTIONS (16), BENCH_URLS (5000),
-# BENCH_SAMPLE (50), BENCH_SIGN (assertion | response | both; assertion is the default of an
+# Environment: BENCH_SECONDS (15), BENCH_CONNECTIONS (16), BENCH_THREADS (wrk, 1), BENCH_URLS (5000),
+# BENCH_SAMPLE (50), BENCH_BIN (a binary built before, to compare two builds), BENCH_SIGN (assertion | response | both; assertion is the default of an
 # SP entry and what Genesys Cloud gets).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_LOAD=${BENCH_SECONDS:-15}
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
+THREADS=${BENCH_THREADS:-1}
 URLS=${BENCH_URLS:-5000}
 SAMPLE=${BENCH_SAMPLE:-50}
 SIGN=${BENCH_SIGN:-assertion}
@@ -38,9 +39,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== building the release binary"
-(cd "$ROOT" && cargo build --release --quiet)
-BIN="$ROOT/target/release/pureconnect-idp"
+if [ -n "${BENCH_BIN:-}" ]; then
+    BIN=$BENCH_BIN
+else
+    echo "== building the release binary"
+    (cd "$ROOT" && cargo build --release --quiet)
+    BIN="$ROOT/target/release/pureconnect-idp"
+fi
 
 CORES=$(nproc)
 echo "== RSA-2048 ceiling: openssl speed -seconds 3 -multi $CORES rsa2048"
@@ -93,10 +98,14 @@ cpu_seconds() {
     awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$SERVER_PID/stat"
 }
 CPU_BEFORE=$(cpu_seconds)
-echo "== wrk: $CONNECTIONS connections, ${SECONDS_LOAD}s, $URLS AuthnRequests in turn"
-WRK_OUT=$(BENCH_PATHS="$TMP/paths.txt" BENCH_COOKIE="$COOKIE" \
-    wrk -t "$CORES" -c "$CONNECTIONS" -d "${SECONDS_LOAD}s" --timeout 10s \
-    -s "$ROOT/scripts/bench_wrk.lua" "$BASE")
+echo "== wrk: $THREADS thread(s), $CONNECTIONS connections, ${SECONDS_LOAD}s, $URLS AuthnRequests in turn"
+# wrk shares the cores with the server; its own CPU (user + system) is read with bash's time.
+TIMEFORMAT='%U %S'
+{ time BENCH_PATHS="$TMP/paths.txt" BENCH_COOKIE="$COOKIE" \
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_LOAD}s" --timeout 10s \
+    -s "$ROOT/scripts/bench_wrk.lua" "$BASE" >"$TMP/wrk.out"; } 2>"$TMP/wrk.time"
+WRK_OUT=$(cat "$TMP/wrk.out")
+WRK_CPU=$(awk '{ print $1 + $2 }' "$TMP/wrk.time")
 echo "$WRK_OUT" | grep -v '^BENCH' | sed 's/^/   /'
 CPU_AFTER=$(cpu_seconds)
 LINE=$(echo "$WRK_OUT" | grep '^BENCH')
@@ -116,7 +125,8 @@ read -r VALID CHECKED < <("$PY" "$HELPER" check --base "$BASE" --sp "$SP" --cook
 awk -v ceiling="$CEILING" -v req="$REQUESTS" -v dur="$DURATION_US" -v p50="$P50_US" \
     -v p99="$P99_US" -v bad="$BAD" -v errors="$ERRORS" -v rss="$RSS_KB" -v start="$STARTUP_MS" \
     -v valid="$VALID" -v checked="$CHECKED" -v cores="$CORES" -v conns="$CONNECTIONS" \
-    -v sign="$SIGN" -v cpu0="$CPU_BEFORE" -v cpu1="$CPU_AFTER" 'BEGIN {
+    -v sign="$SIGN" -v cpu0="$CPU_BEFORE" -v cpu1="$CPU_AFTER" -v wrkcpu="$WRK_CPU" \
+    -v threads="$THREADS" 'BEGIN {
     rps = req / (dur / 1e6)
     printf "\n| figure (nproc = %d, sign = %s, %d connections) | value | target |\n", cores, sign, conns
     printf "|---|---|---|\n"
@@ -128,6 +138,7 @@ awk -v ceiling="$CEILING" -v req="$REQUESTS" -v dur="$DURATION_US" -v p50="$P50_
     printf "| latency p50 | %.2f ms | |\n", p50 / 1000
     printf "| latency p99 | %.2f ms | < 10 ms |\n", p99 / 1000
     printf "| server CPU per answer (user + system) | %.0f us | |\n", (cpu1 - cpu0) * 1e6 / req
+    printf "| wrk CPU per request (%d thread, same cores) | %.0f us | |\n", threads, wrkcpu * 1e6 / req
     printf "| answers not 200 with a SAMLResponse | %d of %d (+%d socket errors) | 0 |\n", bad, req, errors
     printf "| sample verified by xmlsec1 | %d/%d (%.0f%%) | 100%% |\n", valid, checked, 100 * valid / checked
     printf "| server peak RSS (VmHWM) | %.1f MB | < 64 MB |\n", rss / 1024

@@ -146,7 +146,6 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         used_forms: web::form_guard::UsedForms::new(cfg.session.login_timeout, 200_000),
         readiness: std::sync::Mutex::new(None),
         in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_concurrent)),
-        sign_pool: web::sign_pool::SignPool::per_core(),
         config: cfg,
     };
     Ok(App {

@@ -9,7 +9,9 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use openssl::symm::{decrypt_aead, encrypt_aead, Cipher};
+use openssl::cipher::{Cipher, CipherRef};
+use openssl::cipher_ctx::CipherCtx;
+use openssl::error::ErrorStack;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use thiserror::Error;
 
@@ -48,6 +50,17 @@ struct Envelope<T> {
     v: T,
 }
 
+/// AES-256-GCM, fetched from the crypto library once: OpenSSL 3 otherwise looks the cipher up
+/// again, under a lock, for every token.
+fn aes_gcm() -> Result<&'static CipherRef, ErrorStack> {
+    static CIPHER: std::sync::OnceLock<Cipher> = std::sync::OnceLock::new();
+    if let Some(c) = CIPHER.get() {
+        return Ok(c);
+    }
+    let c = Cipher::fetch(None, "AES-256-GCM", None)?;
+    Ok(CIPHER.get_or_init(|| c))
+}
+
 #[derive(Clone)]
 pub struct Sealer {
     key: [u8; 32],
@@ -81,20 +94,10 @@ impl Sealer {
         // reach long before 2^32 tokens under one secret.
         let mut nonce = [0u8; NONCE_LEN];
         rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut nonce);
-        let mut tag = [0u8; TAG_LEN];
-        let ct = encrypt_aead(
-            Cipher::aes_256_gcm(),
-            &self.key,
-            Some(&nonce),
-            purpose.as_bytes(),
-            &plain,
-            &mut tag,
-        )
-        .map_err(crypto)?;
-        let mut out = Vec::with_capacity(NONCE_LEN + ct.len() + TAG_LEN);
+        let mut out = Vec::with_capacity(NONCE_LEN + plain.len() + TAG_LEN);
         out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        out.extend_from_slice(&tag);
+        self.encrypt(&nonce, purpose.as_bytes(), &plain, &mut out)
+            .map_err(crypto)?;
         Ok(URL_SAFE_NO_PAD.encode(out))
     }
 
@@ -130,6 +133,43 @@ impl Sealer {
             .map(|(v, _)| v)
     }
 
+    /// AES-256-GCM of `plain` with `aad`, ciphertext then tag appended to `out`.
+    fn encrypt(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        plain: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), ErrorStack> {
+        let mut ctx = CipherCtx::new()?;
+        ctx.encrypt_init(Some(aes_gcm()?), Some(&self.key), Some(nonce))?;
+        ctx.cipher_update(aad, None)?;
+        ctx.cipher_update_vec(plain, out)?;
+        ctx.cipher_final_vec(out)?;
+        let mut tag = [0u8; TAG_LEN];
+        ctx.tag(&mut tag)?;
+        out.extend_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Opens AES-256-GCM `ct` with its `tag`; fails when either or `aad` was altered.
+    fn decrypt(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        ct: &[u8],
+        tag: &[u8],
+    ) -> Result<Vec<u8>, ErrorStack> {
+        let mut ctx = CipherCtx::new()?;
+        ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), Some(nonce))?;
+        ctx.cipher_update(aad, None)?;
+        let mut plain = Vec::with_capacity(ct.len() + 16);
+        ctx.cipher_update_vec(ct, &mut plain)?;
+        ctx.set_tag(tag)?;
+        ctx.cipher_final_vec(&mut plain)?;
+        Ok(plain)
+    }
+
     fn open_at<T: DeserializeOwned>(
         &self,
         purpose: &str,
@@ -148,15 +188,9 @@ impl Sealer {
         }
         let (nonce, rest) = raw.split_at(NONCE_LEN);
         let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let plain = decrypt_aead(
-            Cipher::aes_256_gcm(),
-            &self.key,
-            Some(nonce),
-            purpose.as_bytes(),
-            ct,
-            tag,
-        )
-        .map_err(|_| SealError::Forged)?;
+        let plain = self
+            .decrypt(nonce, purpose.as_bytes(), ct, tag)
+            .map_err(|_| SealError::Forged)?;
         let env: Envelope<T> = serde_json::from_slice(&plain).map_err(|_| SealError::Malformed)?;
         // Saturating: a time far in the past must not wrap around into "just made".
         if env.t > now.saturating_add(60) || now.saturating_sub(env.t) > max_age_secs {

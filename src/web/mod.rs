@@ -14,7 +14,6 @@ pub mod metadata;
 pub mod ops;
 pub mod pages;
 pub mod remap;
-pub mod sign_pool;
 pub mod slo;
 pub mod sso;
 pub mod sso_session;
@@ -55,8 +54,6 @@ pub struct AppState {
     pub used_forms: form_guard::UsedForms,
     /// Requests being handled (at most `limits.max_concurrent`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
-    /// The threads that sign answers, one per core.
-    pub sign_pool: sign_pool::SignPool,
     /// The last readiness check: when, and what it found.
     pub readiness: std::sync::Mutex<Option<(std::time::Instant, ops::Readiness)>>,
 }

@@ -51,6 +51,7 @@ async fn run(
     let page = page_for(state, Some(&origin), headers, None);
     let mut r = match q.get("SAMLRequest") {
         Some(m) => answer(state, &origin, headers, &page, q, m, redirect_query)
+            .await
             .unwrap_or_else(|e| e.on(&page).into_response()),
         None => {
             if let Some(s) = sso_session::read(state, headers) {
@@ -66,7 +67,7 @@ async fn run(
     r
 }
 
-fn answer(
+async fn answer(
     state: &AppState,
     origin: &Origin,
     headers: &HeaderMap,
@@ -85,7 +86,8 @@ fn answer(
     let (sp, req): (_, logout::LogoutRequest) =
         verify::receive(state, origin, encoded, redirect_query, |sp| {
             sp.require_signed_requests || !sp.certs.is_empty()
-        })?;
+        })
+        .await?;
     req.check(
         chrono::Utc::now(),
         state.config.saml.clock_skew,

@@ -232,7 +232,8 @@ async fn start(
     let (_, req): (_, authn_request::AuthnRequest) =
         verify::receive(state, origin, encoded, query, |sp| {
             sp.require_signed_requests
-        })?;
+        })
+        .await?;
     req.check(
         chrono::Utc::now(),
         state.config.saml.clock_skew,

@@ -49,8 +49,9 @@ impl SpMessage for logout::LogoutRequest {
 }
 
 /// Decodes `encoded` (HTTP-Redirect when the raw query is given, else HTTP-POST), parses it,
-/// finds its SP and checks its signature; `required` says whether that SP must sign.
-pub fn receive<M: SpMessage>(
+/// finds its SP and checks its signature; `required` says whether that SP must sign. An XML
+/// signature (xmlsec: parsing, canonicalizing, RSA) is checked off the async workers.
+pub async fn receive<M: SpMessage>(
     state: &AppState,
     origin: &Origin,
     encoded: &str,
@@ -79,8 +80,17 @@ pub fn receive<M: SpMessage>(
         },
         None => Received::Post,
     };
-    let signed =
-        check(&sp, how, &xml, msg.id(), required(&sp)).map_err(|e| refused(e.to_string()))?;
+    let must_sign = required(&sp);
+    let signed = match how {
+        Received::Post if signature::has_xml_signature(&xml) => {
+            let (sp, xml, id) = (sp.clone(), xml.clone(), msg.id().to_string());
+            tokio::task::spawn_blocking(move || check(&sp, Received::Post, &xml, &id, must_sign))
+                .await
+                .map_err(PageError::internal)?
+        }
+        how => check(&sp, how, &xml, msg.id(), must_sign),
+    }
+    .map_err(|e| refused(e.to_string()))?;
     let Some(signed_xml) = signed else {
         return Ok((sp, msg));
     };

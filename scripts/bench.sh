@@ -4,12 +4,16 @@
 # ready, signed in once, and loaded with wrk: AuthnRequests (deflated HTTP-Redirect, fresh IDs)
 # with the session cookie, each answered at once with a signed Response. It prints requests/s,
 # p50/p99 latency, the share of a sample of Responses that xmlsec1 verifies, throughput over
-# the ceiling, the server's peak RSS and start-up time. It is a benchmark: it prints figures
-# and never fails on speed (only when something does not work at all).
+# the ceiling, the server's peak RSS and start-up time. Then the same load against the floor
+# (examples/bench_floor.rs: the same HTTP stack answering pages of the same size with one RSA
+# signature each and nothing else), so one run shows what the machine and the stack take and
+# what the IdP takes. It is a benchmark: it prints figures and never fails on speed (only when
+# something does not work at all).
 #
-# Environment: BENCH_SECONDS (15), BENCH_CONNECTIONS (16), BENCH_THREADS (wrk, 1), BENCH_URLS (5000),
-# BENCH_SAMPLE (50), BENCH_BIN (a binary built before, to compare two builds), BENCH_SIGN (assertion | response | both; assertion is the default of an
-# SP entry and what Genesys Cloud gets).
+# Environment: BENCH_SECONDS (15), BENCH_CONNECTIONS (16), BENCH_THREADS (wrk's, 1),
+# BENCH_URLS (5000), BENCH_SAMPLE (50), BENCH_FLOOR (1; 0 skips the floor), BENCH_BIN (a binary
+# built before, to compare two builds), BENCH_SIGN (assertion | response | both; assertion is
+# the default of an SP entry and what Genesys Cloud gets).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,13 +27,17 @@ SP=urn:bench:sp
 PY=${PYTHON:-python3}
 HELPER="$ROOT/scripts/bench_saml.py"
 
-for tool in wrk xmlsec1 openssl "$PY"; do
+for tool in wrk xmlsec1 openssl curl "$PY"; do
     command -v "$tool" >/dev/null || { echo "bench.sh needs $tool" >&2; exit 1; }
 done
 
 TMP=$(mktemp -d)
 SERVER_PID=
+FLOOR_PID=
 cleanup() {
+    if [ -n "$FLOOR_PID" ]; then
+        kill "$FLOOR_PID" 2>/dev/null || true
+    fi
     if [ -n "$SERVER_PID" ]; then
         kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
@@ -39,6 +47,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+FLOOR=
+if [ "${BENCH_FLOOR:-1}" != 0 ]; then
+    (cd "$ROOT" && cargo build --release --quiet --example bench_floor)
+    FLOOR="$ROOT/target/release/examples/bench_floor"
+fi
 if [ -n "${BENCH_BIN:-}" ]; then
     BIN=$BENCH_BIN
 else
@@ -93,30 +106,45 @@ read -r SERVER_PID STARTUP_MS < <("$PY" "$HELPER" start --bin "$BIN" --config "$
 COOKIE=$("$PY" "$HELPER" login --base "$BASE" --sp "$SP" --user bench --password bench)
 "$PY" "$HELPER" urls --sp "$SP" --count "$URLS" --out "$TMP/paths.txt"
 
-# CPU seconds the server has used (user + system), from /proc/<pid>/stat.
+# CPU seconds a process has used (user + system), from /proc/<pid>/stat.
 cpu_seconds() {
-    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$SERVER_PID/stat"
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
 }
-CPU_BEFORE=$(cpu_seconds)
+# load <pid> <base>: wrk through the login URLs with the session cookie. Prints "requests
+# duration_us p50_us p99_us bad errors server_cpu_s wrk_cpu_s"; wrk's own lines go to stderr.
+# wrk shares the cores with the server; its CPU (user + system) is read with bash's time.
+load() {
+    local c0 c1 line
+    c0=$(cpu_seconds "$1")
+    TIMEFORMAT='%U %S'
+    { time BENCH_PATHS="$TMP/paths.txt" BENCH_COOKIE="$COOKIE" \
+        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_LOAD}s" --timeout 10s \
+        -s "$ROOT/scripts/bench_wrk.lua" "$2" >"$TMP/wrk.out"; } 2>"$TMP/wrk.time"
+    c1=$(cpu_seconds "$1")
+    grep -v '^BENCH' "$TMP/wrk.out" | sed 's/^/   /' >&2
+    line=$(grep '^BENCH' "$TMP/wrk.out")
+    for k in requests duration_us p50_us p99_us bad errors; do
+        echo "$line" | tr ' ' '\n' | awk -F= -v k="$k" '$1 == k { printf "%s ", $2 }'
+    done
+    awk -v c0="$c0" -v c1="$c1" '{ print c1 - c0, $1 + $2 }' "$TMP/wrk.time"
+}
+
 echo "== wrk: $THREADS thread(s), $CONNECTIONS connections, ${SECONDS_LOAD}s, $URLS AuthnRequests in turn"
-# wrk shares the cores with the server; its own CPU (user + system) is read with bash's time.
-TIMEFORMAT='%U %S'
-{ time BENCH_PATHS="$TMP/paths.txt" BENCH_COOKIE="$COOKIE" \
-    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_LOAD}s" --timeout 10s \
-    -s "$ROOT/scripts/bench_wrk.lua" "$BASE" >"$TMP/wrk.out"; } 2>"$TMP/wrk.time"
-WRK_OUT=$(cat "$TMP/wrk.out")
-WRK_CPU=$(awk '{ print $1 + $2 }' "$TMP/wrk.time")
-echo "$WRK_OUT" | grep -v '^BENCH' | sed 's/^/   /'
-CPU_AFTER=$(cpu_seconds)
-LINE=$(echo "$WRK_OUT" | grep '^BENCH')
-field() { echo "$LINE" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
-REQUESTS=$(field requests)
-DURATION_US=$(field duration_us)
-P50_US=$(field p50_us)
-P99_US=$(field p99_us)
-BAD=$(field bad)
-ERRORS=$(field errors)
+read -r REQUESTS DURATION_US P50_US P99_US BAD ERRORS SERVER_CPU WRK_CPU < <(load "$SERVER_PID" "$BASE")
 RSS_KB=$(awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status")
+PAGE_BYTES=$(curl -s -H "Cookie: $COOKIE" "$BASE$(head -1 "$TMP/paths.txt")" | wc -c)
+
+F_REQ=0 F_DUR=1 F_P50=0 F_P99=0 F_BAD=0 F_ERR=0 F_CPU=0 F_WRK=0
+if [ -n "$FLOOR" ]; then
+    echo "== the floor: examples/bench_floor, pages of $PAGE_BYTES bytes, the same load"
+    FLOOR_ADDR=127.0.0.1:$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$FLOOR" "$FLOOR_ADDR" "$PAGE_BYTES" >"$TMP/floor.out" &
+    FLOOR_PID=$!
+    for _ in $(seq 200); do grep -q ready "$TMP/floor.out" && break; sleep 0.05; done
+    read -r F_REQ F_DUR F_P50 F_P99 F_BAD F_ERR F_CPU F_WRK < <(load "$FLOOR_PID" "http://$FLOOR_ADDR")
+    kill "$FLOOR_PID"; wait "$FLOOR_PID" 2>/dev/null || true
+    FLOOR_PID=
+fi
 
 echo "== checking $SAMPLE fresh Responses with xmlsec1"
 read -r VALID CHECKED < <("$PY" "$HELPER" check --base "$BASE" --sp "$SP" --cookie "$COOKIE" \
@@ -125,22 +153,28 @@ read -r VALID CHECKED < <("$PY" "$HELPER" check --base "$BASE" --sp "$SP" --cook
 awk -v ceiling="$CEILING" -v req="$REQUESTS" -v dur="$DURATION_US" -v p50="$P50_US" \
     -v p99="$P99_US" -v bad="$BAD" -v errors="$ERRORS" -v rss="$RSS_KB" -v start="$STARTUP_MS" \
     -v valid="$VALID" -v checked="$CHECKED" -v cores="$CORES" -v conns="$CONNECTIONS" \
-    -v sign="$SIGN" -v cpu0="$CPU_BEFORE" -v cpu1="$CPU_AFTER" -v wrkcpu="$WRK_CPU" \
-    -v threads="$THREADS" 'BEGIN {
+    -v sign="$SIGN" -v cpu="$SERVER_CPU" -v wrkcpu="$WRK_CPU" -v threads="$THREADS" \
+    -v freq="$F_REQ" -v fdur="$F_DUR" -v fp50="$F_P50" -v fp99="$F_P99" -v fbad="$F_BAD" \
+    -v ferr="$F_ERR" -v fcpu="$F_CPU" -v fwrk="$F_WRK" -v bytes="$PAGE_BYTES" 'BEGIN {
     rps = req / (dur / 1e6)
-    printf "\n| figure (nproc = %d, sign = %s, %d connections) | value | target |\n", cores, sign, conns
-    printf "|---|---|---|\n"
-    printf "| RSA-2048 ceiling (openssl speed -multi %d) | %.0f sign/s | |\n", cores, ceiling
-    printf "| SSO-session throughput | %.0f req/s | |\n", rps
-    printf "| throughput / ceiling | %.2f | >= 0.80 |\n", rps / ceiling
+    frps = freq / (fdur / 1e6)
+    f = (freq > 0)
+    printf "\n| figure (nproc = %d, sign = %s, %d connections, %d-byte pages) | IdP | floor | target |\n", cores, sign, conns, bytes
+    printf "|---|---|---|---|\n"
+    printf "| RSA-2048 ceiling (openssl speed -multi %d) | %.0f sign/s | | |\n", cores, ceiling
+    printf "| SSO-session throughput | %.0f req/s | %s | |\n", rps, f ? sprintf("%.0f req/s", frps) : "-"
+    printf "| throughput / ceiling | %.2f | %s | >= 0.80 |\n", rps / ceiling, f ? sprintf("%.2f", frps / ceiling) : "-"
     if (sign == "both")
-        printf "| signatures / ceiling (2 per answer) | %.2f | |\n", 2 * rps / ceiling
-    printf "| latency p50 | %.2f ms | |\n", p50 / 1000
-    printf "| latency p99 | %.2f ms | < 10 ms |\n", p99 / 1000
-    printf "| server CPU per answer (user + system) | %.0f us | |\n", (cpu1 - cpu0) * 1e6 / req
-    printf "| wrk CPU per request (%d thread, same cores) | %.0f us | |\n", threads, wrkcpu * 1e6 / req
-    printf "| answers not 200 with a SAMLResponse | %d of %d (+%d socket errors) | 0 |\n", bad, req, errors
-    printf "| sample verified by xmlsec1 | %d/%d (%.0f%%) | 100%% |\n", valid, checked, 100 * valid / checked
-    printf "| server peak RSS (VmHWM) | %.1f MB | < 64 MB |\n", rss / 1024
-    printf "| start-up to ready | %.0f ms | < 300 ms |\n", start
+        printf "| signatures / ceiling (2 per answer) | %.2f | | |\n", 2 * rps / ceiling
+    if (f)
+        printf "| IdP throughput / floor | %.2f | | |\n", rps / frps
+    printf "| latency p50 | %.2f ms | %s | |\n", p50 / 1000, f ? sprintf("%.2f ms", fp50 / 1000) : "-"
+    printf "| latency p99 | %.2f ms | %s | < 10 ms |\n", p99 / 1000, f ? sprintf("%.2f ms", fp99 / 1000) : "-"
+    printf "| server CPU per answer (user + system) | %.0f us | %s | |\n", cpu * 1e6 / req, f ? sprintf("%.0f us", fcpu * 1e6 / freq) : "-"
+    printf "| one RSA-2048 signature per core at the ceiling rate | %.0f us | | |\n", cores * 1e6 / ceiling
+    printf "| wrk CPU per request (%d thread, same cores) | %.0f us | %s | |\n", threads, wrkcpu * 1e6 / req, f ? sprintf("%.0f us", fwrk * 1e6 / freq) : "-"
+    printf "| answers not 200 with a SAMLResponse | %d of %d (+%d socket errors) | %s | 0 |\n", bad, req, errors, f ? sprintf("%d of %d (+%d)", fbad, freq, ferr) : "-"
+    printf "| sample verified by xmlsec1 | %d/%d (%.0f%%) | | 100%% |\n", valid, checked, 100 * valid / checked
+    printf "| server peak RSS (VmHWM) | %.1f MB | | < 64 MB |\n", rss / 1024
+    printf "| start-up to ready | %.0f ms | | < 300 ms |\n", start
 }'

@@ -28,6 +28,9 @@ pub fn apply(r: Router<Arc<AppState>>, state: Arc<AppState>) -> Router<Arc<AppSt
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        // A handler that panics answers 500, which `finish` turns into the error page in the
+        // user's language, instead of the connection being dropped.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state, finish))
 }
 

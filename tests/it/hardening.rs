@@ -439,3 +439,57 @@ async fn json_logs_carry_audit_events_and_never_a_password() {
         assert!(e["timestamp"].is_string() && e["level"] == "INFO", "{e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_panics_gets_the_error_page_and_the_server_carries_on() {
+    // The product has no route that panics; this one is mounted behind the same guard.
+    let fx = Fixture::new();
+    let app = pureconnect_idp::build(fx.config("assertion", ""), Default::default())
+        .await
+        .unwrap();
+    let routes = axum::Router::new()
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                panic!("a bug");
+                #[allow(unreachable_code)]
+                "never"
+            }),
+        )
+        .route("/fine", axum::routing::get(|| async { "fine" }));
+    let router =
+        pureconnect_idp::web::guard::apply(routes, app.state.clone()).with_state(app.state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let c = client();
+    for _ in 0..3 {
+        let r = c
+            .get(format!("{base}/boom"))
+            .header("Accept-Language", "de")
+            .send()
+            .await
+            .unwrap();
+        let p = page(r).await;
+        assert_eq!(p.status, 500);
+        assert!(header(&p, "content-type").starts_with("text/html"));
+        assert!(p.body.contains("lang=\"de\""), "{}", p.body);
+        let message = Lang::from_tag("de").unwrap().t("error.internal");
+        assert!(
+            p.body.contains(&message.replace('\'', "&#x27;")),
+            "{}",
+            p.body
+        );
+        assert!(!p.body.contains("a bug"));
+        assert_eq!(header(&p, "x-frame-options"), "DENY");
+    }
+    let ok = get(&c, &format!("{base}/fine")).await;
+    assert_eq!((ok.status, ok.body.as_str()), (200, "fine"));
+    server.abort();
+}

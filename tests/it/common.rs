@@ -358,25 +358,46 @@ pub fn rid(req: &Value) -> &str {
         .expect("pysaml2 printed a request_id")
 }
 
-/// pysaml2 checks the SAMLResponse `resp` (base64) for the request `rid`; `extra` adds flags.
-pub fn sp_verify(dir: &Path, md: &str, resp: &str, rid: &str, extra: &[&str]) -> (bool, Value) {
-    let rf = dir.join("resp.b64");
-    std::fs::write(&rf, resp).unwrap();
+/// pysaml2 run as the SP `sp` (entity ID, ACS): `command` against the IdP metadata file `md`,
+/// followed by the command's own arguments `rest`.
+pub fn pysaml2_as(command: &str, md: &str, sp: (&str, &str), rest: &[&str]) -> (bool, Value) {
     let mut args = vec![
-        "verify",
+        command,
         "--idp-metadata",
         md,
         "--entity-id",
-        SP_ID,
+        sp.0,
         "--acs",
-        SP_ACS,
-        "--response-file",
-        rf.to_str().unwrap(),
-        "--request-id",
-        rid,
+        sp.1,
     ];
-    args.extend_from_slice(extra);
+    args.extend_from_slice(rest);
     pysaml2(&args)
+}
+
+/// pysaml2 as the SP `sp` checks the SAMLResponse `resp` (base64); `rest` names the request
+/// (or allows an unsolicited one) and what the SP wants signed.
+pub fn sp_verify_as(
+    dir: &Path,
+    md: &str,
+    sp: (&str, &str),
+    resp: &str,
+    rest: &[&str],
+) -> (bool, Value) {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let rf = dir.join(format!("resp-{n}.b64"));
+    std::fs::write(&rf, resp).unwrap();
+    let mut args = vec!["--response-file", rf.to_str().unwrap()];
+    args.extend_from_slice(rest);
+    pysaml2_as("verify", md, sp, &args)
+}
+
+/// pysaml2 as the first SP checks the SAMLResponse `resp` for the request `rid`; `extra` adds
+/// flags.
+pub fn sp_verify(dir: &Path, md: &str, resp: &str, rid: &str, extra: &[&str]) -> (bool, Value) {
+    let mut rest = vec!["--request-id", rid];
+    rest.extend_from_slice(extra);
+    sp_verify_as(dir, md, (SP_ID, SP_ACS), resp, &rest)
 }
 
 /// A server in its own process (the real binary, the fixture's configuration), so that its

@@ -151,15 +151,7 @@ async fn pysaml2_logs_in_through_nginx_from_nginx_example_conf() {
     std::fs::write(&md, &md_text).unwrap();
     let md = md.to_str().unwrap();
 
-    let (ok, req) = pysaml2(&[
-        "authn",
-        "--idp-metadata",
-        md,
-        "--entity-id",
-        SP_ID,
-        "--acs",
-        SP_ACS,
-    ]);
+    let (ok, req) = pysaml2_as("authn", md, (SP_ID, SP_ACS), &[]);
     assert!(ok, "{req}");
     let url = req["url"].as_str().unwrap();
     assert!(

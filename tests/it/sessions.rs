@@ -39,13 +39,6 @@ impl Sp2 {
     /// pysaml2 as SP2: an AuthnRequest (signed unless `unsigned`) with extra flags.
     fn authn(&self, md: &str, binding: &str, extra: &[&str]) -> Value {
         let mut args = vec![
-            "authn",
-            "--idp-metadata",
-            md,
-            "--entity-id",
-            SP2_ID,
-            "--acs",
-            SP2_ACS,
             "--binding",
             binding,
             "--relay-state",
@@ -58,32 +51,18 @@ impl Sp2 {
             "--show-xml",
         ];
         args.extend_from_slice(extra);
-        let (ok, v) = pysaml2(&args);
+        let (ok, v) = pysaml2_as("authn", md, (SP2_ID, SP2_ACS), &args);
         assert!(ok, "{v}");
         v
     }
 
     fn verify(&self, dir: &Path, md: &str, resp: &str, rid: Option<&str>) -> (bool, Value) {
-        let rf = dir.join("resp2.b64");
-        std::fs::write(&rf, resp).unwrap();
-        let mut args = vec![
-            "verify",
-            "--idp-metadata",
-            md,
-            "--entity-id",
-            SP2_ID,
-            "--acs",
-            SP2_ACS,
-            "--response-file",
-            rf.to_str().unwrap(),
-            "--want-response-signed",
-            "--want-assertions-signed",
-        ];
+        let mut rest = vec!["--want-response-signed", "--want-assertions-signed"];
         match rid {
-            Some(r) => args.extend_from_slice(&["--request-id", r]),
-            None => args.push("--allow-unsolicited"),
+            Some(r) => rest.extend_from_slice(&["--request-id", r]),
+            None => rest.push("--allow-unsolicited"),
         }
-        pysaml2(&args)
+        sp_verify_as(dir, md, (SP2_ID, SP2_ACS), resp, &rest)
     }
 }
 
@@ -123,17 +102,7 @@ async fn world() -> World {
 
 /// The first SP's request through pysaml2 (unsigned, deflated Redirect).
 fn sp1_authn(md: &str, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "authn",
-        "--idp-metadata",
-        md,
-        "--entity-id",
-        SP_ID,
-        "--acs",
-        SP_ACS,
-    ];
-    args.extend_from_slice(extra);
-    let (ok, v) = pysaml2(&args);
+    let (ok, v) = pysaml2_as("authn", md, (SP_ID, SP_ACS), extra);
     assert!(ok, "{v}");
     v
 }
@@ -391,48 +360,37 @@ fn urlenc(s: &str) -> String {
 
 /// pysaml2 as SP2 checks a LogoutResponse sent by Redirect to `location`.
 fn verify_logout(md: &str, lr: &Value, location: &str) -> (bool, Value) {
-    pysaml2(&[
+    pysaml2_as(
         "verify-logout",
-        "--idp-metadata",
         md,
-        "--entity-id",
-        SP2_ID,
-        "--acs",
-        SP2_ACS,
-        "--request-id",
-        rid(lr),
-        "--slo",
-        SP2_SLO,
-        "--url",
-        location,
-    ])
+        (SP2_ID, SP2_ACS),
+        &["--request-id", rid(lr), "--slo", SP2_SLO, "--url", location],
+    )
 }
 
 fn logout_request(sp2: &Sp2, md: &str, binding: &str, session_index: &str) -> Value {
-    let (ok, v) = pysaml2(&[
+    let (ok, v) = pysaml2_as(
         "logout",
-        "--idp-metadata",
         md,
-        "--entity-id",
-        SP2_ID,
-        "--acs",
-        SP2_ACS,
-        "--name-id",
-        "agent1@example.com",
-        "--session-index",
-        session_index,
-        "--binding",
-        binding,
-        "--relay-state",
-        "bye now",
-        "--sign",
-        "--key",
-        sp2.key.to_str().unwrap(),
-        "--cert",
-        sp2.cert.to_str().unwrap(),
-        "--slo",
-        SP2_SLO,
-    ]);
+        (SP2_ID, SP2_ACS),
+        &[
+            "--name-id",
+            "agent1@example.com",
+            "--session-index",
+            session_index,
+            "--binding",
+            binding,
+            "--relay-state",
+            "bye now",
+            "--sign",
+            "--key",
+            sp2.key.to_str().unwrap(),
+            "--cert",
+            sp2.cert.to_str().unwrap(),
+            "--slo",
+            SP2_SLO,
+        ],
+    );
     assert!(ok, "{v}");
     v
 }

@@ -37,19 +37,12 @@ fn with_request(idp: &TestIdp, encoded: &str) -> String {
 /// pysaml2 starts a login (deflated Redirect); we log in as agent1; returns the SAMLResponse
 /// and pysaml2's request ID.
 async fn login_via_pysaml2(md: &str, binding: &str) -> (String, String) {
-    let (ok, req) = pysaml2(&[
+    let (ok, req) = pysaml2_as(
         "authn",
-        "--idp-metadata",
         md,
-        "--entity-id",
-        SP_ID,
-        "--acs",
-        SP_ACS,
-        "--binding",
-        binding,
-        "--relay-state",
-        "rs-123",
-    ]);
+        (SP_ID, SP_ACS),
+        &["--binding", binding, "--relay-state", "rs-123"],
+    );
     assert!(ok, "{req}");
     let c = client();
     let form = if binding == "redirect" {
@@ -224,15 +217,7 @@ async fn cancel_answers_authn_failed() {
     let idp = TestIdp::start(fx.config("assertion", "")).await;
     let md = idp.metadata_file(fx.path()).await;
     let md = md.to_str().unwrap();
-    let (ok, req) = pysaml2(&[
-        "authn",
-        "--idp-metadata",
-        md,
-        "--entity-id",
-        SP_ID,
-        "--acs",
-        SP_ACS,
-    ]);
+    let (ok, req) = pysaml2_as("authn", md, (SP_ID, SP_ACS), &[]);
     assert!(ok);
     let c = client();
     let form = get(&c, req["url"].as_str().unwrap()).await;

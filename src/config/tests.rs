@@ -1,5 +1,6 @@
 //! Tests of configuration parsing, defaults and the messages for bad files.
 use super::*;
+use std::path::Path;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::from_toml(text, "test.toml", Path::new("/etc/idp"))

@@ -7,8 +7,10 @@
 //! folder is [`folder`]'s job (and [`inventory`]'s, for `certs list`), the key password
 //! [`password`]'s, reloading on a change or `SIGHUP` [`watch`]'s, what operations see
 //! ([`KeyStore::status`], days left in the log) `status`'s, and making new pairs
-//! [`generate`]'s.
+//! [`generate`]'s; what a certificate says (subject, serial, fingerprint, validity) is
+//! `cert_info`'s.
 
+mod cert_info;
 pub mod folder;
 pub mod generate;
 pub mod inventory;
@@ -18,15 +20,15 @@ pub mod watch;
 
 use arc_swap::ArcSwap;
 use base64::Engine;
-use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::x509::{X509Ref, X509};
+use openssl::x509::X509;
 use secrecy::{ExposeSecret, SecretSlice};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
+pub use cert_info::{format_time, now, CertInfo};
 pub use folder::{pair_names, signing_dir, MAX_PAIRS};
 use status::log_auto_promotion;
 pub use status::{CertStatus, KeyStatus, Role};
@@ -49,82 +51,6 @@ pub enum KeyError {
     /// The folder as a whole is not acceptable (too many pairs, a bad name, cannot write).
     #[error("{0}")]
     Folder(String),
-}
-
-/// What the CLI and the status report show of a certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertInfo {
-    /// The subject as `CN=…, O=…`.
-    pub subject: String,
-    /// The serial number in hexadecimal.
-    pub serial: String,
-    /// SHA-256 of the DER certificate, `AB:CD:…` (what Genesys Cloud and browsers show).
-    pub sha256: String,
-    /// Unix seconds.
-    pub not_before: i64,
-    /// Unix seconds.
-    pub not_after: i64,
-}
-
-impl CertInfo {
-    pub fn of(cert: &X509Ref) -> Result<CertInfo, openssl::error::ErrorStack> {
-        let subject = cert
-            .subject_name()
-            .entries()
-            .map(|e| {
-                let k = e.object().nid().short_name().unwrap_or("?");
-                let v = e.data().to_string().unwrap_or_default();
-                format!("{k}={v}")
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let serial = cert.serial_number().to_bn()?.to_hex_str()?.to_string();
-        let sha256 = cert
-            .digest(MessageDigest::sha256())?
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect::<Vec<_>>()
-            .join(":");
-        let epoch = openssl::asn1::Asn1Time::from_unix(0)?;
-        let unix = |t: &openssl::asn1::Asn1TimeRef| {
-            epoch
-                .diff(t)
-                .map(|d| i64::from(d.days) * 86400 + i64::from(d.secs))
-        };
-        Ok(CertInfo {
-            subject,
-            serial,
-            sha256,
-            not_before: unix(cert.not_before())?,
-            not_after: unix(cert.not_after())?,
-        })
-    }
-
-    /// Seconds until the certificate expires at `now` (negative once it has).
-    pub fn seconds_left(&self, now: i64) -> i64 {
-        self.not_after - now
-    }
-
-    /// Whole days left (rounded down; negative once expired).
-    pub fn days_left(&self, now: i64) -> i64 {
-        self.seconds_left(now).div_euclid(86400)
-    }
-
-    pub fn expired(&self, now: i64) -> bool {
-        self.not_after <= now
-    }
-}
-
-/// Unix seconds now.
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// A Unix time as `2026-03-14 12:00:00 UTC`.
-pub fn format_time(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| unix.to_string())
 }
 
 /// One certificate with its private key, ready to sign.

@@ -1,0 +1,157 @@
+//! Reading a configuration file into a [`Config`]: parsing, resolving every relative path
+//! against the file's folder, and validating each key, with errors that name the file and the
+//! key. The shape and the defaults are in `config`; the SP, ICWS and operations sections
+//! validate themselves in their own modules.
+
+use super::{ops, BackendConfig, Config, ConfigError};
+use std::path::{Path, PathBuf};
+
+impl Config {
+    /// Reads, parses, resolves and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::from_toml(&text, &file, base)
+    }
+
+    /// Parses a configuration from text; relative paths are taken from `base`.
+    pub fn from_toml(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.to_string(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        cfg.source = file.to_string();
+        cfg.resolve_paths(base);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = self.server.tls_cert.as_mut() {
+            fix(p)
+        }
+        if let Some(p) = self.server.tls_key.as_mut() {
+            fix(p)
+        }
+        fix(&mut self.idp.certs_dir);
+        if let Some(p) = self.idp.key_password_file.as_mut() {
+            fix(p)
+        }
+        if let Some(p) = self.session.secret_file.as_mut() {
+            fix(p)
+        }
+        match &mut self.backend {
+            BackendConfig::File { users_file } => fix(users_file),
+            BackendConfig::Icws(icws) => {
+                if let Some(p) = icws.ca_file.as_mut() {
+                    fix(p)
+                }
+            }
+        }
+        for sp in &mut self.service_providers {
+            for p in [sp.metadata_file.as_mut(), sp.certificate_file.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                fix(p)
+            }
+        }
+    }
+
+    pub fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.source.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(self.invalid(
+                "server.listen",
+                format!(
+                    "`{}` is not an address such as 0.0.0.0:8043",
+                    self.server.listen
+                ),
+            ));
+        }
+        match (&self.server.tls_cert, &self.server.tls_key) {
+            (Some(_), None) => {
+                return Err(self.invalid("server.tls_key", "is required when tls_cert is set"))
+            }
+            (None, Some(_)) => {
+                return Err(self.invalid("server.tls_cert", "is required when tls_key is set"))
+            }
+            _ => {}
+        }
+        if let Some(u) = &self.server.public_base_url {
+            crate::web::remap::parse_base(u)
+                .map_err(|m| self.invalid("server.public_base_url", m))?;
+        }
+        for (i, cidr) in self.server.trusted_proxies.iter().enumerate() {
+            crate::web::remap::Cidr::parse(cidr)
+                .map_err(|m| self.invalid(&format!("server.trusted_proxies[{i}]"), m))?;
+        }
+        if self.idp.entity_id.trim().is_empty() {
+            return Err(self.invalid("idp.entity_id", "must not be empty (or use \"auto\")"));
+        }
+        if self.idp.key_password.is_some() && self.idp.key_password_file.is_some() {
+            return Err(self.invalid(
+                "idp.key_password",
+                "set either key_password or key_password_file, not both",
+            ));
+        }
+        if self.session.secret.is_some() && self.session.secret_file.is_some() {
+            return Err(self.invalid(
+                "session.secret",
+                "set either secret or secret_file, not both",
+            ));
+        }
+        if self.session.secret.is_none() && self.session.secret_file.is_none() {
+            return Err(self.invalid(
+                "session.secret",
+                "is required: base64 of 32 random bytes (e.g. `openssl rand -base64 32`), the same on both servers of a pair",
+            ));
+        }
+        if let Some(s) = &self.session.secret {
+            crate::session::decode_secret(s).map_err(|m| self.invalid("session.secret", m))?;
+        }
+        if self.session.idle_timeout > self.session.lifetime {
+            return Err(self.invalid(
+                "session.idle_timeout",
+                "must not be longer than session.lifetime",
+            ));
+        }
+        if self.saml.clock_skew.as_secs() == 0 {
+            return Err(self.invalid("saml.clock_skew", "must be more than 0 seconds"));
+        }
+        if let BackendConfig::Icws(icws) = &self.backend {
+            icws.validate().map_err(|(k, m)| self.invalid(&k, m))?;
+        }
+        if !crate::i18n::is_supported(&self.i18n.default_language) {
+            return Err(self.invalid(
+                "i18n.default_language",
+                format!(
+                    "`{}` is not one of the supported languages ({})",
+                    self.i18n.default_language,
+                    crate::i18n::supported_tags().join(", ")
+                ),
+            ));
+        }
+        for (i, sp) in self.service_providers.iter().enumerate() {
+            sp.validate(self, i)?;
+        }
+        ops::validate(self)?;
+        Ok(())
+    }
+}

@@ -79,37 +79,9 @@ ceiling() {
 CEILING_BEFORE=$(ceiling)
 
 echo "== setting up in $TMP"
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ADDR=127.0.0.1:$PORT
-BASE=http://$ADDR
-HASH=$(echo bench | "$BIN" users hash)
-cat >"$TMP/users.toml" <<EOF
-[[users]]
-id = "bench"
-password_hash = "$HASH"
-email = "bench@example.com"
-display_name = "Bench User"
-EOF
-cat >"$TMP/idp.toml" <<EOF
-[server]
-listen = "$ADDR"
-[idp]
-entity_id = "https://idp.bench.test"
-organization_name = "benchorg"
-certs_dir = "certs"
-[session]
-secret = "$(openssl rand -base64 32)"
-[backend]
-type = "file"
-users_file = "users.toml"
-[[service_providers]]
-entity_id = "$SP"
-acs_urls = ["https://sp.bench.test/acs"]
-sign = "$SIGN"
-service_name = "directory"
-EOF
-"$BIN" certs generate bench --config "$TMP/idp.toml" >/dev/null
-CERT="$TMP/certs/signing/bench.crt"
+# shellcheck source=bench_setup.sh
+. "$ROOT/scripts/bench_setup.sh"
+bench_setup
 
 echo "== starting the server"
 read -r SERVER_PID STARTUP_MS < <("$PY" "$HELPER" start --bin "$BIN" --config "$TMP/idp.toml" \

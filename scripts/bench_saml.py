@@ -5,6 +5,8 @@
   login  sign in once through the credential form; print the Cookie header of the session
   urls   write N login paths, each a deflated HTTP-Redirect AuthnRequest with a fresh ID
   check  fetch N fresh Responses with the session and verify each with `xmlsec1 --verify`
+  send   send the paths of a file one after the other on one connection; print how many
+         answers were not a page carrying a SAMLResponse
 
 It is a benchmark helper: it prints figures and facts, it never judges speed.
 """
@@ -17,6 +19,7 @@ import http.cookiejar
 import os
 import re
 import secrets
+import shlex
 import subprocess
 import sys
 import time
@@ -58,10 +61,12 @@ def cmd_start(a):
     log = open(a.log, "wb")
     t0 = time.monotonic()
     p = subprocess.Popen(
-        [a.bin, "serve", "--config", a.config],
+        shlex.split(a.wrap) + [a.bin, "serve", "--config", a.config],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
-    while time.monotonic() - t0 < 30:
+    # Under a wrapper such as valgrind start-up takes much longer.
+    wait = 300 if a.wrap else 30
+    while time.monotonic() - t0 < wait:
         if p.poll() is not None:
             sys.exit(f"the server exited with {p.returncode} before it was ready; see {a.log}")
         try:
@@ -74,7 +79,7 @@ def cmd_start(a):
             pass
         time.sleep(0.001)
     print(p.pid, "timeout")
-    sys.exit("the server was not ready within 30 s")
+    sys.exit(f"the server was not ready within {wait} s")
 
 
 def cmd_login(a):
@@ -97,6 +102,19 @@ def cmd_urls(a):
     with open(a.out, "w") as f:
         for _ in range(a.count):
             f.write(authn_path(a.sp, new_id()) + "\n")
+
+
+def cmd_send(a):
+    host, port = a.base.split("://", 1)[1].rsplit(":", 1)
+    c = http.client.HTTPConnection(host, int(port), timeout=60)
+    bad = 0
+    with open(a.paths) as f:
+        for path in f.read().split():
+            c.request("GET", path, headers={"Cookie": a.cookie})
+            r = c.getresponse()
+            if r.status != 200 or b'name="SAMLResponse"' not in r.read():
+                bad += 1
+    print(bad)
 
 
 def cmd_check(a):
@@ -151,6 +169,7 @@ def main():
     s.add_argument("--config", required=True)
     s.add_argument("--addr", required=True)
     s.add_argument("--log", required=True)
+    s.add_argument("--wrap", default="", help="a command the server runs under (valgrind …)")
     s = sub.add_parser("login")
     s.add_argument("--base", required=True)
     s.add_argument("--sp", required=True)
@@ -168,8 +187,18 @@ def main():
     s.add_argument("--sign", required=True, choices=["assertion", "response", "both"])
     s.add_argument("--count", type=int, required=True)
     s.add_argument("--tmp", required=True)
+    s = sub.add_parser("send")
+    s.add_argument("--base", required=True)
+    s.add_argument("--cookie", required=True)
+    s.add_argument("--paths", required=True)
     a = ap.parse_args()
-    {"start": cmd_start, "login": cmd_login, "urls": cmd_urls, "check": cmd_check}[a.cmd](a)
+    {
+        "start": cmd_start,
+        "login": cmd_login,
+        "urls": cmd_urls,
+        "check": cmd_check,
+        "send": cmd_send,
+    }[a.cmd](a)
 
 
 if __name__ == "__main__":

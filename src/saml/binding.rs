@@ -193,11 +193,7 @@ mod tests {
             .chunks(7)
             .map(|c| format!("{}\r\n\t", std::str::from_utf8(c).unwrap()))
             .collect();
-        for untidy in [
-            clean.replace('+', " "),
-            wrapped,
-            format!("\r\n{clean}\r\n"),
-        ] {
+        for untidy in [clean.replace('+', " "), wrapped, format!("\r\n{clean}\r\n")] {
             assert_eq!(decode_redirect(&untidy).unwrap(), want, "{untidy:?}");
         }
         // Outside the alphabet: refused, clean or not.

@@ -183,10 +183,10 @@ mod tests {
     #[test]
     fn a_clean_value_and_its_untidy_forms_decode_alike() {
         // A message whose base64 has a '+', so the sloppy-encoder form differs from it.
-        let clean = (0..200)
+        let clean = (0..1000)
             .map(|i| encode_redirect(&format!("{XML}<!-- {i} -->")))
-            .find(|v| v.contains('+') && v.contains('/'))
-            .expect("some message encodes with a '+' and a '/'");
+            .find(|v| v.contains('+'))
+            .expect("some message encodes with a '+'");
         let want = decode_redirect(&clean).unwrap();
         let wrapped: String = clean
             .as_bytes()

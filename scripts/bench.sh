@@ -55,13 +55,9 @@ if [ "${BENCH_FLOOR:-1}" != 0 ]; then
     (cd "$ROOT" && cargo build --release --quiet --example bench_floor)
     FLOOR="$ROOT/target/release/examples/bench_floor"
 fi
-if [ -n "${BENCH_BIN:-}" ]; then
-    BIN=$BENCH_BIN
-else
-    echo "== building the release binary"
-    (cd "$ROOT" && cargo build --release --quiet)
-    BIN="$ROOT/target/release/pureconnect-idp"
-fi
+# shellcheck source=bench_setup.sh
+. "$ROOT/scripts/bench_setup.sh"
+bench_binary
 
 CORES=$(nproc)
 # The RSA ceiling, sign/s. It is measured before the loads and again after them, and the
@@ -79,8 +75,6 @@ ceiling() {
 CEILING_BEFORE=$(ceiling)
 
 echo "== setting up in $TMP"
-# shellcheck source=bench_setup.sh
-. "$ROOT/scripts/bench_setup.sh"
 bench_setup
 
 echo "== starting the server"

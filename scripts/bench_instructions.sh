@@ -35,15 +35,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ -n "${BENCH_BIN:-}" ]; then
-    BIN=$BENCH_BIN
-else
-    echo "== building the release binary"
-    (cd "$ROOT" && cargo build --release --quiet)
-    BIN="$ROOT/target/release/pureconnect-idp"
-fi
 # shellcheck source=bench_setup.sh
 . "$ROOT/scripts/bench_setup.sh"
+bench_binary
 bench_setup
 
 # run <answers>: one server under callgrind, sent <answers> logins; writes "total rsa bad" to

@@ -1,7 +1,20 @@
-# The server both benchmarks load (scripts/bench.sh, scripts/bench_instructions.sh), set up in
-# "$TMP": a users file with one user (bench / bench), one SP ($SP, signing $SIGN), a fresh
-# signing pair, and a free port on 127.0.0.1. Sourced; uses $BIN, $PY, $TMP, $SP and $SIGN and
-# sets ADDR, BASE and CERT.
+# The server both benchmarks load (scripts/bench.sh, scripts/bench_instructions.sh). Sourced.
+
+# bench_binary: sets BIN to $BENCH_BIN when given (a build to compare), else builds the release
+# binary. Uses $ROOT.
+bench_binary() {
+    if [ -n "${BENCH_BIN:-}" ]; then
+        BIN=$BENCH_BIN
+    else
+        echo "== building the release binary"
+        (cd "$ROOT" && cargo build --release --quiet)
+        BIN="$ROOT/target/release/pureconnect-idp"
+    fi
+}
+
+# bench_setup: the server set up in "$TMP": a users file with one user (bench / bench), one SP
+# ($SP, signing $SIGN), a fresh signing pair, and a free port on 127.0.0.1. Uses $BIN, $PY,
+# $TMP, $SP and $SIGN and sets ADDR, BASE and CERT.
 bench_setup() {
     local port hash
     port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

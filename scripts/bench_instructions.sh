@@ -7,8 +7,10 @@
 # the first run and 300 in the second. The difference between the two runs, over 200, is what
 # one answer costs with start-up and the sign-in taken out. It prints that, the part spent in
 # the RSA signature (OpenSSL's EVP_PKEY_sign, inclusive) and the rest: the IdP's own work,
-# HTTP included. valgrind hides AVX-512 from OpenSSL, so the RSA figure is not what it is on
-# the machine; the rest is. A benchmark: it prints figures and never fails on them.
+# HTTP included. valgrind hides AVX-512, SHA-NI and AES-NI from OpenSSL, so its RSA, SHA-256
+# and AES counts are larger than on the machine: compare builds with it, not machines. A
+# benchmark: it prints figures and never fails on them (answers that were not a signed page
+# are counted in its table, and make its figures meaningless).
 #
 # Environment: BENCH_BIN (a binary built before, to compare two builds), BENCH_SIGN
 # (assertion | response | both; default assertion). Needs valgrind (callgrind_annotate comes

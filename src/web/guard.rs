@@ -111,6 +111,14 @@ fn security_headers(h: &mut HeaderMap, https: bool) {
 
 /// The CSP of the auto-POST page: its one script by hash, the form only to `acs`'s origin.
 pub fn autopost_csp(acs: &str) -> String {
+    // One ACS answers nearly every login: the last one's policy is remembered per thread.
+    thread_local! {
+        static LAST: super::memo::Slot<String> = const { std::cell::RefCell::new(None) };
+    }
+    super::memo::last(&LAST, acs, csp_for)
+}
+
+fn csp_for(acs: &str) -> String {
     static SCRIPT_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let d = openssl::sha::sha256(super::pages::AUTOPOST_SCRIPT.as_bytes());
         base64::Engine::encode(&base64::engine::general_purpose::STANDARD, d)

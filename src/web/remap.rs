@@ -65,8 +65,16 @@ impl Cidr {
 }
 
 /// Checks a base URL (from configuration or the remap header) and returns it without a
-/// trailing slash.
+/// trailing slash. Every request brings one (the remap header's or its Host's), nearly always
+/// the same: the last one is remembered per thread.
 pub fn parse_base(s: &str) -> Result<String, String> {
+    thread_local! {
+        static LAST: super::memo::Slot<Result<String, String>> = const { std::cell::RefCell::new(None) };
+    }
+    super::memo::last(&LAST, s, check_base)
+}
+
+fn check_base(s: &str) -> Result<String, String> {
     if s.len() > MAX_BASE_LEN {
         return Err(format!("is longer than {MAX_BASE_LEN} bytes"));
     }

@@ -125,18 +125,45 @@ fn signature(w: &mut Writer, sig: Sig, ref_id: &str, key: &SigningKey) {
     }
 }
 
+/// The fresh values of a Response, with its times written once for both forms.
+struct Stamps<'f> {
+    fresh: &'f Fresh,
+    now: String,
+    not_before: String,
+    not_after: String,
+    authn: String,
+}
+
+impl Stamps<'_> {
+    fn new<'f>(f: &'f Fresh, s: Option<&Statement>) -> Stamps<'f> {
+        let life = s.map_or(std::time::Duration::ZERO, |s| s.lifetime);
+        let life = chrono::Duration::from_std(life).unwrap_or(chrono::Duration::minutes(5));
+        Stamps {
+            fresh: f,
+            now: instant(f.now),
+            not_before: instant(f.now - chrono::Duration::seconds(30)),
+            not_after: instant(f.now + life),
+            authn: s.map(|s| instant(s.authn_instant)).unwrap_or_default(),
+        }
+    }
+}
+
 /// The assertion; it declares its own namespace, so its signature stays valid once embedded.
-fn assertion(w: &mut Writer, a: &Addressing, s: &Statement, f: &Fresh, key: &SigningKey, sig: Sig) {
-    let now_s = instant(f.now);
-    let life = chrono::Duration::from_std(s.lifetime).unwrap_or(chrono::Duration::minutes(5));
-    let not_after = instant(f.now + life);
-    let not_before = instant(f.now - chrono::Duration::seconds(30));
-    let id = f.assertion_id.as_str();
+fn assertion(
+    w: &mut Writer,
+    a: &Addressing,
+    s: &Statement,
+    t: &Stamps,
+    key: &SigningKey,
+    sig: Sig,
+) {
+    let (now_s, not_before, not_after) = (&t.now, &t.not_before, &t.not_after);
+    let id = t.fresh.assertion_id.as_str();
     // Attributes in canonical order (by name) everywhere below.
     w.open(
         "saml:Assertion",
         &[("saml", ASSERTION_NS)],
-        &[("ID", id), ("IssueInstant", &now_s), ("Version", "2.0")],
+        &[("ID", id), ("IssueInstant", now_s), ("Version", "2.0")],
     );
     w.text_element("saml:Issuer", &[], &[], a.issuer);
     signature(w, sig, id, key);
@@ -155,7 +182,7 @@ fn assertion(w: &mut Writer, a: &Addressing, s: &Statement, f: &Fresh, key: &Sig
     w.open(
         "saml:Conditions",
         &[],
-        &[("NotBefore", &not_before), ("NotOnOrAfter", &not_after)],
+        &[("NotBefore", not_before), ("NotOnOrAfter", not_after)],
     );
     w.open("saml:AudienceRestriction", &[], &[]);
     w.text_element("saml:Audience", &[], &[], s.audience);
@@ -165,7 +192,7 @@ fn assertion(w: &mut Writer, a: &Addressing, s: &Statement, f: &Fresh, key: &Sig
         "saml:AuthnStatement",
         &[],
         &[
-            ("AuthnInstant", &instant(s.authn_instant)),
+            ("AuthnInstant", &t.authn),
             ("SessionIndex", s.session_index),
         ],
     );
@@ -194,18 +221,17 @@ fn response(
     w: &mut Writer,
     a: &Addressing,
     status: Status,
-    f: &Fresh,
+    t: &Stamps,
     key: &SigningKey,
     sig: Sig,
     body: impl FnOnce(&mut Writer),
 ) {
-    let now_s = instant(f.now);
-    let id = f.response_id.as_str();
+    let id = t.fresh.response_id.as_str();
     let attrs = [
         ("Destination", a.acs),
         ("ID", id),
         ("InResponseTo", a.in_response_to.unwrap_or_default()),
-        ("IssueInstant", &now_s),
+        ("IssueInstant", &t.now),
         ("Version", "2.0"),
     ];
     if a.in_response_to.is_some() {
@@ -254,6 +280,7 @@ pub fn success_with(
     let sign_assertion = matches!(mode, SignMode::Assertion | SignMode::Both);
     let sign_response = matches!(mode, SignMode::Response | SignMode::Both);
     let ok = Status::Success;
+    let t = Stamps::new(f, Some(s));
     if signer == Signer::Xmlsec {
         let mut w = Writer::new(Form::Document, 8192);
         let template = if sign_assertion {
@@ -261,7 +288,7 @@ pub fn success_with(
         } else {
             Sig::Absent
         };
-        assertion(&mut w, a, s, f, key, template);
+        assertion(&mut w, a, s, &t, key, template);
         let mut signed = w.into_string();
         if sign_assertion {
             signed = sign::sign_enveloped(&signed, key)?;
@@ -272,7 +299,7 @@ pub fn success_with(
             Sig::Absent
         };
         let mut w = Writer::new(Form::Document, signed.len() + 4096);
-        response(&mut w, a, ok, f, key, template, |w| w.raw(&signed));
+        response(&mut w, a, ok, &t, key, template, |w| w.raw(&signed));
         let doc = w.into_string();
         return if sign_response {
             sign::sign_enveloped(&doc, key)
@@ -282,7 +309,7 @@ pub fn success_with(
     }
     let assertion_sig = if sign_assertion {
         let mut c = Writer::new(Form::Canonical, 4096);
-        assertion(&mut c, a, s, f, key, Sig::Absent);
+        assertion(&mut c, a, s, &t, key, Sig::Absent);
         Some(sign::sign_canonical(&c.out, &f.assertion_id, key)?)
     } else {
         None
@@ -290,8 +317,8 @@ pub fn success_with(
     let asig = assertion_sig.as_ref().map_or(Sig::Absent, Sig::Signed);
     let response_sig = if sign_response {
         let mut c = Writer::new(Form::Canonical, 8192);
-        response(&mut c, a, ok, f, key, Sig::Absent, |c| {
-            assertion(c, a, s, f, key, asig)
+        response(&mut c, a, ok, &t, key, Sig::Absent, |c| {
+            assertion(c, a, s, &t, key, asig)
         });
         Some(sign::sign_canonical(&c.out, &f.response_id, key)?)
     } else {
@@ -299,8 +326,8 @@ pub fn success_with(
     };
     let rsig = response_sig.as_ref().map_or(Sig::Absent, Sig::Signed);
     let mut w = Writer::new(Form::Document, 8192);
-    response(&mut w, a, ok, f, key, rsig, |w| {
-        assertion(w, a, s, f, key, asig)
+    response(&mut w, a, ok, &t, key, rsig, |w| {
+        assertion(w, a, s, &t, key, asig)
     });
     Ok(w.into_string())
 }
@@ -319,15 +346,16 @@ pub fn failure_with(
     f: &Fresh,
     signer: Signer,
 ) -> Result<String, SignError> {
+    let t = Stamps::new(f, None);
     if signer == Signer::Xmlsec {
         let mut w = Writer::new(Form::Document, 4096);
-        response(&mut w, a, status, f, key, Sig::Template, |_| {});
+        response(&mut w, a, status, &t, key, Sig::Template, |_| {});
         return sign::sign_enveloped(&w.into_string(), key);
     }
     let mut c = Writer::new(Form::Canonical, 2048);
-    response(&mut c, a, status, f, key, Sig::Absent, |_| {});
+    response(&mut c, a, status, &t, key, Sig::Absent, |_| {});
     let v = sign::sign_canonical(&c.out, &f.response_id, key)?;
     let mut w = Writer::new(Form::Document, 4096);
-    response(&mut w, a, status, f, key, Sig::Signed(&v), |_| {});
+    response(&mut w, a, status, &t, key, Sig::Signed(&v), |_| {});
     Ok(w.into_string())
 }

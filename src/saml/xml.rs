@@ -3,7 +3,7 @@
 //! Owns the rules every hand-written element relies on (text and attribute escaping, the
 //! `xs:dateTime` form SAML uses, unpredictable `xs:ID` values). No parsing here.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
 /// Appends `s` escaped for use in XML text or a double-quoted attribute value.
 pub fn escape_into(out: &mut String, s: &str) {
@@ -31,9 +31,31 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// SAML's dateTime: UTC with a `Z`, whole seconds.
+/// SAML's dateTime: UTC with a `Z`, whole seconds (`2026-11-22T09:30:00Z`). Written digit by
+/// digit: every Response carries five of them, and chrono's general formatter cost more than
+/// the rest of the assertion's attributes. Years beyond four digits and leap seconds, which
+/// no clock of ours gives, go to chrono.
 pub fn instant(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    let year = t.year();
+    if !(0..=9999).contains(&year) || t.nanosecond() >= 1_000_000_000 {
+        return t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    }
+    let y = year.unsigned_abs();
+    let mut out = String::with_capacity(20);
+    for (n, after) in [
+        (y / 100, ""),
+        (y % 100, "-"),
+        (t.month(), "-"),
+        (t.day(), "T"),
+        (t.hour(), ":"),
+        (t.minute(), ":"),
+        (t.second(), "Z"),
+    ] {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+        out.push_str(after);
+    }
+    out
 }
 
 /// Appends the lowercase hexadecimal of `bytes`.
@@ -66,6 +88,36 @@ mod tests {
             escape("a<b>&\"'\u{1}\n"),
             "a&lt;b&gt;&amp;&quot;&apos;&#10;"
         );
+    }
+
+    #[test]
+    fn instants_are_written_as_chrono_writes_them() {
+        let chrono_form = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let mut t = DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        // Steps of a prime number of seconds (with a fraction) through ten thousand years.
+        let step = chrono::Duration::seconds(31_556_927) + chrono::Duration::milliseconds(977);
+        while t.year() < 9999 {
+            assert_eq!(instant(t), chrono_form(t));
+            t += step;
+        }
+        for s in [
+            "2026-11-22T09:05:07Z",
+            "2000-02-29T23:59:59Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let t = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+            assert_eq!(instant(t), s);
+        }
+        // A leap second, and beyond four digits: chrono's own form.
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .unwrap()
+            .and_utc();
+        assert_eq!(instant(leap), chrono_form(leap));
+        let far = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(instant(far), chrono_form(far));
     }
 
     #[test]

@@ -153,7 +153,9 @@ pub fn encode_redirect(xml: &str) -> String {
 
 /// Encodes XML for the HTTP-POST binding.
 pub fn encode_post(xml: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(xml.as_bytes())
+    // The one large base64 of every answer (the whole Response): a SIMD encoder does it in a
+    // fraction of the instructions of the scalar one.
+    base64_simd::STANDARD.encode_to_string(xml.as_bytes())
 }
 
 #[cfg(test)]
@@ -163,6 +165,21 @@ mod tests {
     use std::time::Instant;
 
     const XML: &str = "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\"/>";
+
+    #[test]
+    fn the_post_encoding_is_standard_base64_at_every_length() {
+        // Lengths around the SIMD encoder's block sizes, and a Response-sized one, each
+        // against the scalar encoder and back.
+        let text: String = (0..9000u32)
+            .map(|i| char::from(b' ' + (i.wrapping_mul(2_654_435_761) >> 25) as u8 % 95))
+            .collect();
+        for len in (0..200).chain([1023, 1024, 1025, 4095, 4096, 4097, 9000]) {
+            let xml = &text[..len];
+            let encoded = encode_post(xml);
+            assert_eq!(encoded, S.encode(xml), "length {len}");
+            assert_eq!(S.decode(&encoded).unwrap(), xml.as_bytes(), "length {len}");
+        }
+    }
 
     #[test]
     fn deflated_and_plain_are_both_accepted() {

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod genesys;
 pub mod i18n;
 pub mod keys;
+pub mod log_out;
 pub mod metrics;
 pub mod saml;
 pub mod selftest;

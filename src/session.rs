@@ -61,6 +61,30 @@ fn aes_gcm() -> Result<&'static CipherRef, ErrorStack> {
     Ok(CIPHER.get_or_init(|| c))
 }
 
+type OpenCtx = Option<([u8; 32], CipherCtx)>;
+
+thread_local! {
+    /// This thread's AES-256-GCM decryption context and the key it was set up with.
+    static OPEN_CTX: std::cell::RefCell<OpenCtx> = const { std::cell::RefCell::new(None) };
+}
+
+/// Opens `ct` and `tag` with `ctx` (keyed already) under `nonce` and `aad`.
+fn open(
+    ctx: &mut CipherCtx,
+    nonce: &[u8],
+    aad: &[u8],
+    ct: &[u8],
+    tag: &[u8],
+) -> Result<Vec<u8>, ErrorStack> {
+    ctx.decrypt_init(None, None, Some(nonce))?;
+    ctx.cipher_update(aad, None)?;
+    let mut plain = Vec::with_capacity(ct.len() + 16);
+    ctx.cipher_update_vec(ct, &mut plain)?;
+    ctx.set_tag(tag)?;
+    ctx.cipher_final_vec(&mut plain)?;
+    Ok(plain)
+}
+
 #[derive(Clone)]
 pub struct Sealer {
     key: [u8; 32],
@@ -152,7 +176,9 @@ impl Sealer {
         Ok(())
     }
 
-    /// Opens AES-256-GCM `ct` with its `tag`; fails when either or `aad` was altered.
+    /// Opens AES-256-GCM `ct` with its `tag`; fails when either or `aad` was altered. Every
+    /// SSO-session login opens a cookie: the thread keeps a context with this key already
+    /// expanded (as TLS and QUIC stacks do per record) and only sets the new nonce on it.
     fn decrypt(
         &self,
         nonce: &[u8],
@@ -160,14 +186,26 @@ impl Sealer {
         ct: &[u8],
         tag: &[u8],
     ) -> Result<Vec<u8>, ErrorStack> {
-        let mut ctx = CipherCtx::new()?;
-        ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), Some(nonce))?;
-        ctx.cipher_update(aad, None)?;
-        let mut plain = Vec::with_capacity(ct.len() + 16);
-        ctx.cipher_update_vec(ct, &mut plain)?;
-        ctx.set_tag(tag)?;
-        ctx.cipher_final_vec(&mut plain)?;
-        Ok(plain)
+        OPEN_CTX.with(|cell| {
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                // Only reachable by re-entry, which nothing here does.
+                let mut ctx = CipherCtx::new()?;
+                ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), None)?;
+                return open(&mut ctx, nonce, aad, ct, tag);
+            };
+            let mut ctx = match slot.take() {
+                Some((key, ctx)) if key == self.key => ctx,
+                _ => {
+                    let mut ctx = CipherCtx::new()?;
+                    ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), None)?;
+                    ctx
+                }
+            };
+            let plain = open(&mut ctx, nonce, aad, ct, tag)?;
+            // Kept for the next cookie only when this one opened.
+            *slot = Some((self.key, ctx));
+            Ok(plain)
+        })
     }
 
     fn open_at<T: DeserializeOwned>(
@@ -237,6 +275,32 @@ mod tests {
             s.unseal_at::<(String, i32)>("login", "!!", 60, 1010),
             Err(SealError::Malformed)
         );
+    }
+
+    #[test]
+    fn the_kept_context_opens_each_token_with_its_own_nonce_and_key() {
+        // One thread, so every open after the first goes through the kept context: tokens
+        // with fresh nonces, a forged one between them, and two keys taking turns.
+        let (a, b) = (Sealer::new([1; 32]), Sealer::new([2; 32]));
+        let toks: Vec<(bool, String, u32)> = (0..20u32)
+            .map(|i| {
+                let s = if i % 3 == 0 { &b } else { &a };
+                (i % 3 == 0, s.seal_at("c", &i, 1000).unwrap(), i)
+            })
+            .collect();
+        for (by_b, tok, i) in &toks {
+            let (right, wrong) = if *by_b { (&b, &a) } else { (&a, &b) };
+            assert_eq!(
+                wrong.unseal_at::<u32>("c", tok, 60, 1000),
+                Err(SealError::Forged)
+            );
+            assert_eq!(right.unseal_at::<u32>("c", tok, 60, 1000), Ok(*i));
+            assert_eq!(
+                right.unseal_at::<u32>("d", tok, 60, 1000),
+                Err(SealError::Forged)
+            );
+            assert_eq!(right.unseal_at::<u32>("c", tok, 60, 1000), Ok(*i));
+        }
     }
 
     #[test]

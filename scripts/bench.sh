@@ -63,14 +63,18 @@ CORES=$(nproc)
 # The RSA ceiling, sign/s. It is measured before the loads and again after them, and the
 # higher of the two is the one the ratios use: the host's other guests can slow a 3-second
 # measurement down, and a slow ceiling would flatter the ratio.
+# Each measurement is the higher of two readings, for the same reason.
 ceiling() {
-    echo "== RSA-2048 ceiling: openssl speed -seconds 3 -multi $CORES rsa2048" >&2
+    echo "== RSA-2048 ceiling: openssl speed -seconds 3 -multi $CORES rsa2048, twice" >&2
     # The summary line: "rsa 2048 bits <s/sign> <s/verify> <sign/s> <verify/s>".
-    local c
-    c=$(openssl speed -seconds 3 -multi "$CORES" rsa2048 2>/dev/null |
-        awk '/^rsa +2048 bits/ { print $6 }' | tail -1)
-    [ -n "$c" ] || { echo "could not read openssl speed's sign/s" >&2; exit 1; }
-    echo "$c"
+    local c best=0
+    for _ in 1 2; do
+        c=$(openssl speed -seconds 3 -multi "$CORES" rsa2048 2>/dev/null |
+            awk '/^rsa +2048 bits/ { print $6 }' | tail -1)
+        [ -n "$c" ] || { echo "could not read openssl speed's sign/s" >&2; exit 1; }
+        best=$(awk -v a="$best" -v b="$c" 'BEGIN { print (b > a) ? b : a }')
+    done
+    echo "$best"
 }
 CEILING_BEFORE=$(ceiling)
 
@@ -172,4 +176,8 @@ awk -v ceiling="$CEILING" -v before="$CEILING_BEFORE" -v after="$CEILING_AFTER" 
     printf "| sample verified by xmlsec1 | %d/%d (%.0f%%) | | 100%% |\n", valid, checked, 100 * valid / checked
     printf "| server peak RSS (VmHWM) | %.1f MB | | < 64 MB |\n", rss / 1024
     printf "| start-up to ready | %.0f ms | | < 300 ms |\n", start
+    # A whole answer of the floor (a signature, HTTP, TCP) cannot take less CPU than a signature
+    # alone: when it does, openssl speed ran while the host was slower than during the loads.
+    if (f && fcpu * 1e6 / freq < cores * 1e6 / ceiling)
+        printf "\nWARNING: the ceiling was read low (%.0f us a signature per core, more than the %.0f us of a whole answer of the floor): the ratios to it are flattered; run again.\n", cores * 1e6 / ceiling, fcpu * 1e6 / freq
 }'

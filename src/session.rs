@@ -186,20 +186,19 @@ impl Sealer {
         ct: &[u8],
         tag: &[u8],
     ) -> Result<Vec<u8>, ErrorStack> {
+        let keyed = || -> Result<CipherCtx, ErrorStack> {
+            let mut ctx = CipherCtx::new()?;
+            ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), None)?;
+            Ok(ctx)
+        };
         OPEN_CTX.with(|cell| {
             let Ok(mut slot) = cell.try_borrow_mut() else {
                 // Only reachable by re-entry, which nothing here does.
-                let mut ctx = CipherCtx::new()?;
-                ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), None)?;
-                return open(&mut ctx, nonce, aad, ct, tag);
+                return open(&mut keyed()?, nonce, aad, ct, tag);
             };
             let mut ctx = match slot.take() {
                 Some((key, ctx)) if key == self.key => ctx,
-                _ => {
-                    let mut ctx = CipherCtx::new()?;
-                    ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), None)?;
-                    ctx
-                }
+                _ => keyed()?,
             };
             let plain = open(&mut ctx, nonce, aad, ct, tag)?;
             // Kept for the next cookie only when this one opened.

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod genesys;
 pub mod i18n;
+pub mod kept;
 pub mod keys;
 pub mod log_out;
 pub mod metrics;

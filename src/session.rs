@@ -7,6 +7,7 @@
 //! that shares the secret can unseal what another sealed. This module does not decide what goes
 //! into a token; the web layer does.
 
+use crate::kept::{self, Kept};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use openssl::cipher::{Cipher, CipherRef};
@@ -61,11 +62,9 @@ fn aes_gcm() -> Result<&'static CipherRef, ErrorStack> {
     Ok(CIPHER.get_or_init(|| c))
 }
 
-type OpenCtx = Option<([u8; 32], CipherCtx)>;
-
 thread_local! {
     /// This thread's AES-256-GCM decryption context and the key it was set up with.
-    static OPEN_CTX: std::cell::RefCell<OpenCtx> = const { std::cell::RefCell::new(None) };
+    static OPEN_CTX: Kept<[u8; 32], CipherCtx> = const { std::cell::RefCell::new(None) };
 }
 
 /// Opens `ct` and `tag` with `ctx` (keyed already) under `nonce` and `aad`.
@@ -191,19 +190,8 @@ impl Sealer {
             ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), None)?;
             Ok(ctx)
         };
-        OPEN_CTX.with(|cell| {
-            let Ok(mut slot) = cell.try_borrow_mut() else {
-                // Only reachable by re-entry, which nothing here does.
-                return open(&mut keyed()?, nonce, aad, ct, tag);
-            };
-            let mut ctx = match slot.take() {
-                Some((key, ctx)) if key == self.key => ctx,
-                _ => keyed()?,
-            };
-            let plain = open(&mut ctx, nonce, aad, ct, tag)?;
-            // Kept for the next cookie only when this one opened.
-            *slot = Some((self.key, ctx));
-            Ok(plain)
+        kept::with(&OPEN_CTX, self.key, keyed, |ctx| {
+            open(ctx, nonce, aad, ct, tag)
         })
     }
 

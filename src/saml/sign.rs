@@ -10,6 +10,7 @@
 //! the first to). Which elements get signed, and in which order, is `response`'s business.
 
 use super::canon::{Form, Writer};
+use crate::kept::{self, Kept};
 use crate::keys::SigningKey;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -113,12 +114,10 @@ pub fn sign_canonical(
     })
 }
 
-type CachedCtx = Option<(u64, PkeyCtx<Private>)>;
-
 thread_local! {
     /// This thread's signing context for the last key it signed with, set up once (as
     /// `openssl speed` does), so a signature pays for RSA and not for OpenSSL's look-ups.
-    static SIGN_CTX: std::cell::RefCell<CachedCtx> = const { std::cell::RefCell::new(None) };
+    static SIGN_CTX: Kept<u64, PkeyCtx<Private>> = const { std::cell::RefCell::new(None) };
 }
 
 /// SHA-256 through OpenSSL's low-level interface. The one-shot `SHA256()` of OpenSSL 3 looks
@@ -152,21 +151,12 @@ fn rsa_sha256(data: &[u8], key: &SigningKey) -> Result<Vec<u8>, ErrorStack> {
     digest[..19].copy_from_slice(&SHA256_DIGEST_INFO);
     digest[19..].copy_from_slice(&sha256(data));
     let mut out = Vec::with_capacity(512);
-    SIGN_CTX.with(|cell| {
-        let Ok(mut slot) = cell.try_borrow_mut() else {
-            // Only reachable by re-entry, which nothing here does: sign without the cache.
-            new_ctx(key)?.sign_to_vec(&digest, &mut out)?;
-            return Ok(());
-        };
-        let mut ctx = match slot.take() {
-            Some((id, ctx)) if id == key.id() => ctx,
-            _ => new_ctx(key)?,
-        };
-        ctx.sign_to_vec(&digest, &mut out)?;
-        // Kept for the next signature only when this one worked.
-        *slot = Some((key.id(), ctx));
-        Ok(())
-    })?;
+    kept::with(
+        &SIGN_CTX,
+        key.id(),
+        || new_ctx(key),
+        |ctx| ctx.sign_to_vec(&digest, &mut out),
+    )?;
     Ok(out)
 }
 

@@ -1,11 +1,10 @@
 //! Parsing and protocol-level validation of an `<samlp:AuthnRequest>`.
 //!
-//! Owns reading the request with samael and the checks that need no configuration beyond
+//! Owns the typed values of the request (read by `authn_xml`) and the checks that need no configuration beyond
 //! times and our own URL: SAML version, IssueInstant within the allowed skew, Destination,
 //! response binding. Whether the Issuer and its ACS are allowed is `sp::Registry`'s job.
 
 use chrono::{DateTime, Utc};
-use std::str::FromStr;
 use thiserror::Error;
 
 const POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
@@ -50,17 +49,33 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, RequestError> {
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(RequestError::Doctype);
     }
-    let r = samael::schema::AuthnRequest::from_str(xml)
-        .map_err(|e| RequestError::Malformed(short(&e.to_string())))?;
-    if r.id.is_empty() || r.id.len() > MAX_ID_LEN {
+    let r = super::authn_xml::read(xml).map_err(|e| RequestError::Malformed(short(&e)))?;
+    let malformed = |what: &str| RequestError::Malformed(what.to_string());
+    let id =
+        r.id.ok_or_else(|| malformed("the AuthnRequest has no ID"))?;
+    if id.is_empty() || id.len() > MAX_ID_LEN {
         return Err(RequestError::BadId);
     }
-    if r.version != "2.0" {
-        return Err(RequestError::Version(short(&r.version)));
+    let version = r
+        .version
+        .ok_or_else(|| malformed("the AuthnRequest has no Version"))?;
+    let issue_instant = r
+        .issue_instant
+        .ok_or_else(|| malformed("the AuthnRequest has no IssueInstant"))?
+        .parse::<DateTime<Utc>>()
+        .map_err(|_| malformed("the AuthnRequest's IssueInstant is not a date and time"))?;
+    let acs_index = r
+        .acs_index
+        .map(|i| xml_trim(&i).parse::<usize>())
+        .transpose()
+        .map_err(|_| malformed("AssertionConsumerServiceIndex is not a number"))?;
+    let force_authn = boolean(r.force_authn.as_deref(), "ForceAuthn")?;
+    let is_passive = boolean(r.is_passive.as_deref(), "IsPassive")?;
+    if version != "2.0" {
+        return Err(RequestError::Version(short(&version)));
     }
     let issuer = r
         .issuer
-        .and_then(|i| i.value)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .ok_or(RequestError::NoIssuer)?;
@@ -70,15 +85,31 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, RequestError> {
         }
     }
     Ok(AuthnRequest {
-        id: r.id,
+        id,
         issuer,
-        issue_instant: r.issue_instant,
+        issue_instant,
         destination: r.destination.filter(|d| !d.is_empty()),
-        acs_url: r.assertion_consumer_service_url.filter(|u| !u.is_empty()),
-        acs_index: r.assertion_consumer_service_index,
-        force_authn: r.force_authn.unwrap_or(false),
-        is_passive: r.is_passive.unwrap_or(false),
+        acs_url: r.acs_url.filter(|u| !u.is_empty()),
+        acs_index,
+        force_authn,
+        is_passive,
     })
+}
+
+/// `s` without the spaces XML allows around a typed value.
+fn xml_trim(s: &str) -> &str {
+    s.trim_matches([' ', '\t', '\r', '\n'])
+}
+
+/// An `xs:boolean` attribute: `true`, `false`, `1` or `0`; absent is false.
+fn boolean(v: Option<&str>, name: &str) -> Result<bool, RequestError> {
+    match v.map(xml_trim) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(RequestError::Malformed(format!(
+            "{name} is not true or false"
+        ))),
+    }
 }
 
 fn short(s: &str) -> String {

@@ -1,0 +1,251 @@
+//! Reading the XML of an `<samlp:AuthnRequest>` into the raw values the IdP acts on.
+//!
+//! Owns the one pass over the document: a namespace-aware pull reader (quick-xml's
+//! `NsReader`) that takes the root's unqualified attributes and the text of its one
+//! `<saml:Issuer>` child, and checks that the whole document is well-formed XML with a single
+//! root. Names are matched by namespace, not by prefix: the root must be `AuthnRequest` in the
+//! SAML protocol namespace and the Issuer must be in the assertion namespace, whatever
+//! prefixes the SP chose; a look-alike in another namespace is not read. Other children
+//! (Signature, NameIDPolicy, RequestedAuthnContext, Extensions…) are stepped over: nothing is
+//! taken from them. Attribute values are normalized and unescaped as XML 1.0 says. Typed
+//! values (times, booleans, numbers) and the protocol checks are `authn_request`'s.
+
+use super::response::{ASSERTION_NS, PROTOCOL_NS};
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{Namespace, ResolveResult};
+use quick_xml::reader::NsReader;
+use quick_xml::XmlVersion;
+
+/// The root's attributes and the Issuer's text, as the document gives them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RawRequest {
+    pub id: Option<String>,
+    pub version: Option<String>,
+    pub issue_instant: Option<String>,
+    pub destination: Option<String>,
+    pub acs_url: Option<String>,
+    pub acs_index: Option<String>,
+    pub protocol_binding: Option<String>,
+    pub force_authn: Option<String>,
+    pub is_passive: Option<String>,
+    /// The Issuer's text (None when there is no Issuer element).
+    pub issuer: Option<String>,
+}
+
+/// Reads `xml`; the error says what is wrong, in a few words.
+pub fn read(xml: &str) -> Result<RawRequest, String> {
+    if has_forbidden_control(xml.as_bytes()) {
+        return Err("the XML holds a control character XML does not allow".into());
+    }
+    let mut r = NsReader::from_str(xml);
+    let mut out = RawRequest::default();
+    // Open elements; 1 inside the root.
+    let mut depth = 0usize;
+    let mut root_done = false;
+    // Some while the Issuer's content is being read.
+    let mut issuer: Option<String> = None;
+    loop {
+        let (ns, ev) = r.read_resolved_event().map_err(|e| e.to_string())?;
+        let in_ns =
+            |want: &str| matches!(ns, ResolveResult::Bound(Namespace(n)) if n == want.as_bytes());
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                if root_done {
+                    return Err("there is more than one root element".into());
+                }
+                if let ResolveResult::Unknown(p) = &ns {
+                    return Err(format!(
+                        "the prefix `{}` is not declared",
+                        String::from_utf8_lossy(p)
+                            .chars()
+                            .take(40)
+                            .collect::<String>()
+                    ));
+                }
+                if depth > 0 {
+                    // Attributes are parsed when asked for: ask, so that an element stepped
+                    // over is well-formed too.
+                    for a in e.attributes() {
+                        a.map_err(|e| e.to_string())?;
+                    }
+                }
+                if depth == 0 {
+                    if !(in_ns(PROTOCOL_NS) && e.local_name().as_ref() == b"AuthnRequest") {
+                        return Err(
+                            "the root element is not a SAML 2.0 protocol AuthnRequest".into()
+                        );
+                    }
+                    root_attributes(&r, e, &mut out)?;
+                } else if issuer.is_some() {
+                    return Err("the Issuer holds an element".into());
+                } else if depth == 1 && in_ns(ASSERTION_NS) && e.local_name().as_ref() == b"Issuer"
+                {
+                    if out.issuer.is_some() {
+                        return Err("there is more than one Issuer".into());
+                    }
+                    if empty {
+                        out.issuer = Some(String::new());
+                    } else {
+                        issuer = Some(String::new());
+                    }
+                }
+                if empty {
+                    root_done |= depth == 0;
+                } else {
+                    depth += 1;
+                }
+            }
+            Event::End(_) => {
+                // quick-xml has checked that it closes the element that is open.
+                depth = depth.saturating_sub(1);
+                if depth == 1 {
+                    if let Some(text) = issuer.take() {
+                        out.issuer = Some(text);
+                    }
+                }
+                root_done |= depth == 0;
+            }
+            Event::Text(t) => {
+                let text = t.xml10_content().map_err(|e| e.to_string())?;
+                if let Some(s) = issuer.as_mut() {
+                    s.push_str(&text);
+                } else if depth == 0 && !is_xml_space(&text) {
+                    return Err("there is text outside the root element".into());
+                }
+            }
+            Event::CData(c) => {
+                if let Some(s) = issuer.as_mut() {
+                    s.push_str(&c.decode().map_err(|e| e.to_string())?);
+                } else if depth == 0 {
+                    return Err("there is text outside the root element".into());
+                }
+            }
+            Event::GeneralRef(g) => {
+                let c = match g.resolve_char_ref().map_err(|e| e.to_string())? {
+                    Some(c) => c,
+                    None => predefined(&g.decode().map_err(|e| e.to_string())?)
+                        .ok_or("the XML names an entity that is not defined")?,
+                };
+                if let Some(s) = issuer.as_mut() {
+                    s.push(c);
+                } else if depth == 0 {
+                    return Err("there is text outside the root element".into());
+                }
+            }
+            Event::DocType(_) => return Err("the XML has a document type declaration".into()),
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !root_done || depth != 0 {
+        return Err("the XML ends before its root element does".into());
+    }
+    Ok(out)
+}
+
+/// The five entities XML predefines.
+fn predefined(name: &str) -> Option<char> {
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "apos" => '\'',
+        "quot" => '"',
+        _ => return None,
+    })
+}
+
+/// Whether `bytes` holds a control character other than tab, line feed and carriage return,
+/// which XML 1.0 allows nowhere in a document. Tested in blocks without a branch a byte.
+fn has_forbidden_control(bytes: &[u8]) -> bool {
+    let bad = |b: u8| (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r');
+    let mut blocks = bytes.chunks_exact(32);
+    let hit = blocks
+        .by_ref()
+        .any(|block| block.iter().fold(false, |hit, &b| hit | bad(b)));
+    hit || blocks.remainder().iter().any(|&b| bad(b))
+}
+
+fn is_xml_space(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The root's unqualified attributes (SAML's attributes on a protocol element have no
+/// namespace); prefixed ones and namespace declarations are not read. A repeated attribute
+/// is an error (quick-xml checks that).
+fn root_attributes(
+    r: &NsReader<&[u8]>,
+    e: &BytesStart,
+    out: &mut RawRequest,
+) -> Result<(), String> {
+    for a in e.attributes() {
+        let a: Attribute = a.map_err(|e| e.to_string())?;
+        if a.key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let (ns, local) = r.resolver().resolve_attribute(a.key);
+        if !matches!(ns, ResolveResult::Unbound) {
+            continue;
+        }
+        let slot = match local.as_ref() {
+            b"ID" => &mut out.id,
+            b"Version" => &mut out.version,
+            b"IssueInstant" => &mut out.issue_instant,
+            b"Destination" => &mut out.destination,
+            b"AssertionConsumerServiceURL" => &mut out.acs_url,
+            b"AssertionConsumerServiceIndex" => &mut out.acs_index,
+            b"ProtocolBinding" => &mut out.protocol_binding,
+            b"ForceAuthn" => &mut out.force_authn,
+            b"IsPassive" => &mut out.is_passive,
+            _ => continue,
+        };
+        let v = a
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| e.to_string())?;
+        *slot = Some(v.into_owned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_control_scan_finds_each_forbidden_byte_wherever_it_is() {
+        for len in 1..80 {
+            for at in 0..len {
+                for b in 0u8..0x20 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    let allowed = matches!(b, b'\t' | b'\n' | b'\r');
+                    assert_eq!(has_forbidden_control(&v), !allowed, "{len} {at} {b}");
+                }
+            }
+        }
+        assert!(!has_forbidden_control("é ü 日本 \u{7f}".as_bytes()));
+    }
+
+    #[test]
+    fn names_are_matched_by_namespace_not_by_prefix() {
+        let doc = |root: &str, issuer: &str| {
+            format!(
+                r#"<{root} xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:a="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:x="urn:x" ID="i" x:ID="other">{issuer}</{root}>"#
+            )
+        };
+        let r = read(&doc("p:AuthnRequest", "<a:Issuer>urn:sp</a:Issuer>")).unwrap();
+        assert_eq!(r.id.as_deref(), Some("i"));
+        assert_eq!(r.issuer.as_deref(), Some("urn:sp"));
+        // An Issuer in another namespace is not the Issuer.
+        let r = read(&doc("p:AuthnRequest", "<x:Issuer>urn:sp</x:Issuer>")).unwrap();
+        assert_eq!(r.issuer, None);
+        assert!(read(&doc("x:AuthnRequest", "<a:Issuer>urn:sp</a:Issuer>")).is_err());
+        let two = doc(
+            "p:AuthnRequest",
+            "<a:Issuer>urn:sp</a:Issuer><a:Issuer>urn:b</a:Issuer>",
+        );
+        assert!(read(&two).is_err());
+    }
+}

@@ -6,14 +6,15 @@
 # p50/p99 latency, how many answers were not a signed Response (wrk's count of statuses that
 # are not 2xx/3xx, and the IdP's own count of SSO-session answers from /metrics against the
 # requests answered), the share of a sample of Responses that xmlsec1 verifies, throughput over
-# the ceiling, the server's peak RSS and start-up time. Then the same load against the floor
-# (examples/bench_floor.rs: the same HTTP stack answering pages of the same size with one RSA
+# the ceiling, the server's peak RSS and start-up time. The same load goes to the floor, in
+# rounds that alternate with the IdP's (examples/bench_floor.rs: the same HTTP stack answering pages of the same size with one RSA
 # signature each and nothing else), so one run shows what the machine and the stack take and
 # what the IdP takes. The ceiling is measured before the loads and after them, and the higher
 # is used. It is a benchmark: it prints figures and never fails on speed (only when something
 # does not work at all).
 #
-# Environment: BENCH_SECONDS (15), BENCH_CONNECTIONS (16), BENCH_THREADS (wrk's, 1),
+# Environment: BENCH_SECONDS (15: each server's load, given in BENCH_ROUNDS (3) rounds that
+# alternate the IdP and the floor), BENCH_CONNECTIONS (16), BENCH_THREADS (wrk's, 1),
 # BENCH_URLS (5000), BENCH_SAMPLE (50), BENCH_FLOOR (1; 0 skips the floor), BENCH_BIN (a binary
 # built before, to compare two builds), BENCH_SIGN (assertion | response | both; assertion is
 # the default of an SP entry and what Genesys Cloud gets).
@@ -23,6 +24,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_LOAD=${BENCH_SECONDS:-15}
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
 THREADS=${BENCH_THREADS:-1}
+ROUNDS=${BENCH_ROUNDS:-3}
 URLS=${BENCH_URLS:-5000}
 SAMPLE=${BENCH_SAMPLE:-50}
 SIGN=${BENCH_SIGN:-assertion}
@@ -96,15 +98,16 @@ cpu_seconds() {
 session_answers() {
     curl -sf "$BASE/metrics" | awk '/^idp_logins_total\{result="ok_session"/ { s += $2 } END { print s + 0 }'
 }
-# load <pid> <base>: wrk through the login URLs with the session cookie. Prints "requests
-# duration_us p50_us p99_us bad errors server_cpu_s wrk_cpu_s"; wrk's own lines go to stderr.
-# wrk shares the cores with the server; its CPU (user + system) is read with bash's time.
+# load <pid> <base> <seconds>: wrk through the login URLs with the session cookie. Prints
+# "requests duration_us p50_us p99_us bad errors server_cpu_s wrk_cpu_s"; wrk's own lines go
+# to stderr. wrk shares the cores with the server; its CPU (user + system) is read with bash's
+# time.
 load() {
     local c0 c1 line
     c0=$(cpu_seconds "$1")
     TIMEFORMAT='%U %S'
     { time BENCH_PATHS="$TMP/paths.txt" BENCH_COOKIE="$COOKIE" \
-        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_LOAD}s" --timeout 10s \
+        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${3}s" --timeout 10s \
         -s "$ROOT/scripts/bench_wrk.lua" "$2" >"$TMP/wrk.out"; } 2>"$TMP/wrk.time"
     c1=$(cpu_seconds "$1")
     grep -v '^BENCH' "$TMP/wrk.out" | sed 's/^/   /' >&2
@@ -114,10 +117,39 @@ load() {
     done
     awk -v c0="$c0" -v c1="$c1" '{ print c1 - c0, $1 + $2 }' "$TMP/wrk.time"
 }
+# combine: the rounds' load lines (standard input) as one: sums, the mean of the medians and
+# the highest p99.
+combine() {
+    awk '{ req += $1; dur += $2; p50 += $3; if ($4 > p99) p99 = $4; bad += $5; err += $6;
+           cpu += $7; wrk += $8 }
+         END { printf "%d %d %d %d %d %d %f %f\n", req, dur, p50 / NR, p99, bad, err, cpu, wrk }'
+}
 
-echo "== wrk: $THREADS thread(s), $CONNECTIONS connections, ${SECONDS_LOAD}s, $URLS AuthnRequests in turn"
+PAGE_BYTES=$(curl -s -H "Cookie: $COOKIE" "$BASE$(head -1 "$TMP/paths.txt")" | wc -c)
+if [ -n "$FLOOR" ]; then
+    FLOOR_ADDR=127.0.0.1:$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$FLOOR" "$FLOOR_ADDR" "$PAGE_BYTES" >"$TMP/floor.out" &
+    FLOOR_PID=$!
+    for _ in $(seq 200); do grep -q ready "$TMP/floor.out" && break; sleep 0.05; done
+fi
+
+# The load is given in rounds, the IdP then the floor in each, so that a host that speeds up
+# or slows down during the run weighs on both alike (with the IdP's whole load first, then the
+# floor's, a host that sped up meanwhile favoured the floor).
+SEGMENT=$(( SECONDS_LOAD / ROUNDS > 0 ? SECONDS_LOAD / ROUNDS : 1 ))
+echo "== wrk: $THREADS thread(s), $CONNECTIONS connections, $ROUNDS rounds of ${SEGMENT}s on the IdP${FLOOR:+ then on the floor (examples/bench_floor, pages of $PAGE_BYTES bytes)}, $URLS AuthnRequests in turn"
 ANSWERS0=$(session_answers)
-read -r REQUESTS DURATION_US P50_US P99_US BAD ERRORS SERVER_CPU WRK_CPU < <(load "$SERVER_PID" "$BASE")
+: >"$TMP/idp.loads"
+: >"$TMP/floor.loads"
+for round in $(seq "$ROUNDS"); do
+    echo "-- round $round: the IdP" >&2
+    load "$SERVER_PID" "$BASE" "$SEGMENT" >>"$TMP/idp.loads"
+    if [ -n "$FLOOR" ]; then
+        echo "-- round $round: the floor" >&2
+        load "$FLOOR_PID" "http://$FLOOR_ADDR" "$SEGMENT" >>"$TMP/floor.loads"
+    fi
+done
+read -r REQUESTS DURATION_US P50_US P99_US BAD ERRORS SERVER_CPU WRK_CPU < <(combine <"$TMP/idp.loads")
 ANSWERS=$(( $(session_answers) - ANSWERS0 ))
 # Every request wrk saw answered must be an SSO-session answer: fewer counted by the IdP means
 # some 2xx/3xx answers were something else (the login form, a redirect). A few more are the
@@ -126,16 +158,10 @@ if [ "$ANSWERS" -lt "$((REQUESTS - BAD))" ]; then
     BAD=$((REQUESTS - ANSWERS))
 fi
 RSS_KB=$(awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status")
-PAGE_BYTES=$(curl -s -H "Cookie: $COOKIE" "$BASE$(head -1 "$TMP/paths.txt")" | wc -c)
 
 F_REQ=0 F_DUR=1 F_P50=0 F_P99=0 F_BAD=0 F_ERR=0 F_CPU=0 F_WRK=0
 if [ -n "$FLOOR" ]; then
-    echo "== the floor: examples/bench_floor, pages of $PAGE_BYTES bytes, the same load"
-    FLOOR_ADDR=127.0.0.1:$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    "$FLOOR" "$FLOOR_ADDR" "$PAGE_BYTES" >"$TMP/floor.out" &
-    FLOOR_PID=$!
-    for _ in $(seq 200); do grep -q ready "$TMP/floor.out" && break; sleep 0.05; done
-    read -r F_REQ F_DUR F_P50 F_P99 F_BAD F_ERR F_CPU F_WRK < <(load "$FLOOR_PID" "http://$FLOOR_ADDR")
+    read -r F_REQ F_DUR F_P50 F_P99 F_BAD F_ERR F_CPU F_WRK < <(combine <"$TMP/floor.loads")
     kill "$FLOOR_PID"; wait "$FLOOR_PID" 2>/dev/null || true
     FLOOR_PID=
 fi
@@ -166,8 +192,8 @@ awk -v ceiling="$CEILING" -v before="$CEILING_BEFORE" -v after="$CEILING_AFTER" 
         printf "| signatures / ceiling (2 per answer) | %.2f | | |\n", 2 * rps / ceiling
     if (f)
         printf "| IdP throughput / floor | %.2f | | |\n", rps / frps
-    printf "| latency p50 | %.2f ms | %s | |\n", p50 / 1000, f ? sprintf("%.2f ms", fp50 / 1000) : "-"
-    printf "| latency p99 | %.2f ms | %s | < 10 ms |\n", p99 / 1000, f ? sprintf("%.2f ms", fp99 / 1000) : "-"
+    printf "| latency p50 (mean of the rounds) | %.2f ms | %s | |\n", p50 / 1000, f ? sprintf("%.2f ms", fp50 / 1000) : "-"
+    printf "| latency p99 (highest of the rounds) | %.2f ms | %s | < 10 ms |\n", p99 / 1000, f ? sprintf("%.2f ms", fp99 / 1000) : "-"
     printf "| server CPU per answer (user + system) | %.0f us | %s | |\n", cpu * 1e6 / req, f ? sprintf("%.0f us", fcpu * 1e6 / freq) : "-"
     printf "| one RSA-2048 signature per core at the ceiling rate | %.0f us | | |\n", cores * 1e6 / ceiling
     printf "| wrk CPU per request (%d thread, same cores) | %.0f us | %s | |\n", threads, wrkcpu * 1e6 / req, f ? sprintf("%.0f us", fwrk * 1e6 / freq) : "-"

@@ -1,8 +1,8 @@
 //! Parsing and protocol-level validation of an `<samlp:AuthnRequest>`.
 //!
-//! Owns the typed values of the request (read by `authn_xml`) and the checks that need no configuration beyond
-//! times and our own URL: SAML version, IssueInstant within the allowed skew, Destination,
-//! response binding. Whether the Issuer and its ACS are allowed is `sp::Registry`'s job.
+//! Owns the typed values of the request (its XML is read by `authn_xml`) and the checks that
+//! need no configuration beyond times and our own URL: SAML version, IssueInstant within the
+//! allowed skew, Destination, response binding. Whether the Issuer and its ACS are allowed is `sp::Registry`'s job.
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;

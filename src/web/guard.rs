@@ -21,17 +21,24 @@ use std::sync::Arc;
 /// The policy of every page but the auto-POST one.
 pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-pub fn apply(r: Router<Arc<AppState>>, state: Arc<AppState>) -> Router<Arc<AppState>> {
+/// `r` inside the layers, as a router of its own (which takes any request body). The layers
+/// wrap the router once, not each route: `Router::layer` boxes every route again for every
+/// layer, and each request then cloned every box (13 allocations a request for these four).
+pub fn apply(r: Router, state: Arc<AppState>) -> Router {
     let limits = state.config.limits.clone();
-    r.layer(DefaultBodyLimit::max(limits.max_body))
+    let guarded = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn_with_state(state, finish))
+        .map_response(IntoResponse::into_response)
+        // A handler that panics answers 500, which `finish` turns into the error page in the
+        // user's language, instead of the connection being dropped.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
-        // A handler that panics answers 500, which `finish` turns into the error page in the
-        // user's language, instead of the connection being dropped.
-        .layer(tower_http::catch_panic::CatchPanicLayer::new())
-        .layer(middleware::from_fn_with_state(state, finish))
+        .layer(DefaultBodyLimit::max(limits.max_body))
+        .service(r);
+    Router::new().fallback_service(guarded)
 }
 
 async fn finish(

@@ -80,6 +80,7 @@ impl AppState {
     }
 }
 
+/// The whole HTTP service: the routes inside `guard`'s layers.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut r = Router::new()
         .route(LOGIN_PATH, get(sso::login_get).post(sso::login_post))
@@ -95,5 +96,5 @@ pub fn router(state: Arc<AppState>) -> Router {
             .route(crate::sp::DEMO_ACS_PATH, post(demo_sp::acs));
     }
     let r = r.fallback(ops::not_found);
-    guard::apply(r, state.clone()).with_state(state)
+    guard::apply(r.with_state(state.clone()), state)
 }

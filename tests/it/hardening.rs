@@ -458,7 +458,7 @@ async fn a_handler_that_panics_gets_the_error_page_and_the_server_carries_on() {
         )
         .route("/fine", axum::routing::get(|| async { "fine" }));
     let router =
-        pureconnect_idp::web::guard::apply(routes, app.state.clone()).with_state(app.state.clone());
+        pureconnect_idp::web::guard::apply(routes.with_state(app.state.clone()), app.state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {

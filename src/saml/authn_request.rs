@@ -4,6 +4,7 @@
 //! need no configuration beyond times and our own URL: SAML version, IssueInstant within the
 //! allowed skew, Destination, response binding. Whether the Issuer and its ACS are allowed is `sp::Registry`'s job.
 
+use super::authn_xml::xml_trim;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -94,11 +95,6 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, RequestError> {
         force_authn,
         is_passive,
     })
-}
-
-/// `s` without the spaces XML allows around a typed value.
-fn xml_trim(s: &str) -> &str {
-    s.trim_matches([' ', '\t', '\r', '\n'])
 }
 
 /// An `xs:boolean` attribute: `true`, `false`, `1` or `0`; absent is false.

@@ -43,17 +43,10 @@ fn special(b: u8) -> bool {
     (b < 0x20) | (b == b'&') | (b == b'<') | (b == b'>') | (b == b'"') | (b == 0xEF)
 }
 
-/// Whether `bytes` holds a [`special`] byte. Blocks of 32 are tested whole, without a branch
-/// per byte, which the compiler turns into a few vector instructions a block: the cert and
-/// signature values we write are kilobytes of base64 with nothing to escape.
+/// Whether `bytes` holds a [`special`] byte: the cert and signature values we write are
+/// kilobytes of base64 with nothing to escape.
 fn may_need_escaping(bytes: &[u8]) -> bool {
-    let mut blocks = bytes.chunks_exact(32);
-    for block in &mut blocks {
-        if block.iter().fold(0u8, |hit, &b| hit | u8::from(special(b))) != 0 {
-            return true;
-        }
-    }
-    blocks.remainder().iter().any(|&b| special(b))
+    super::xml::any_byte(bytes, special)
 }
 
 /// Whether `text` holds nothing that would be written.

@@ -3,16 +3,18 @@
 //! Owns the one pass over the document: a namespace-aware pull reader (quick-xml's
 //! `NsReader`) that takes the root's unqualified attributes and the text of its one
 //! `<saml:Issuer>` child, and checks that the whole document is well-formed XML with a single
-//! root. Names are matched by namespace, not by prefix: the root must be `AuthnRequest` in the
-//! SAML protocol namespace and the Issuer must be in the assertion namespace, whatever
-//! prefixes the SP chose; a look-alike in another namespace is not read. Other children
-//! (Signature, NameIDPolicy, RequestedAuthnContext, Extensions…) are stepped over: nothing is
-//! taken from them. Attribute values are normalized and unescaped as XML 1.0 says. Typed
-//! values (times, booleans, numbers) and the protocol checks are `authn_request`'s.
+//! root, including what quick-xml leaves to its caller (the XML declaration, a `<` in an
+//! attribute value, the reserved name `xml`). Names are matched by namespace, not by prefix:
+//! the root must be `AuthnRequest` in the SAML protocol namespace and the Issuer must be in
+//! the assertion namespace, whatever prefixes the SP chose; a look-alike in another
+//! namespace is not read. Other children (Signature, NameIDPolicy, RequestedAuthnContext,
+//! Extensions…) are stepped over: nothing is taken from them. Attribute values are
+//! normalized and unescaped as XML 1.0 says. Typed values (times, booleans, numbers) and the
+//! protocol checks are `authn_request`'s.
 
 use super::response::{ASSERTION_NS, PROTOCOL_NS};
-use quick_xml::events::attributes::Attribute;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::attributes::{AttrError, Attribute, Attributes};
+use quick_xml::events::{BytesDecl, BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 use quick_xml::reader::NsReader;
 use quick_xml::XmlVersion;
@@ -45,8 +47,17 @@ pub fn read(xml: &str) -> Result<RawRequest, String> {
     let mut root_done = false;
     // Some while the Issuer's content is being read.
     let mut issuer: Option<String> = None;
+    // Whether an event came before this one (the declaration may only come first).
+    let mut later = false;
     loop {
         let (ns, ev) = r.read_resolved_event().map_err(|e| e.to_string())?;
+        if let Event::Decl(d) = &ev {
+            if later {
+                return Err("the XML declaration is not at the start of the document".into());
+            }
+            declaration(d)?;
+        }
+        later = true;
         let in_ns =
             |want: &str| matches!(ns, ResolveResult::Bound(Namespace(n)) if n == want.as_bytes());
         match ev {
@@ -68,7 +79,7 @@ pub fn read(xml: &str) -> Result<RawRequest, String> {
                     // Attributes are parsed when asked for: ask, so that an element stepped
                     // over is well-formed too.
                     for a in e.attributes() {
-                        a.map_err(|e| e.to_string())?;
+                        attribute(a)?;
                     }
                 }
                 if depth == 0 {
@@ -135,6 +146,9 @@ pub fn read(xml: &str) -> Result<RawRequest, String> {
                 }
             }
             Event::DocType(_) => return Err("the XML has a document type declaration".into()),
+            Event::PI(p) if p.target().eq_ignore_ascii_case(b"xml") => {
+                return Err("a processing instruction takes the reserved name xml".into())
+            }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => break,
         }
@@ -155,6 +169,53 @@ fn predefined(name: &str) -> Option<char> {
         "quot" => '"',
         _ => return None,
     })
+}
+
+/// Checks the XML declaration (`<?xml version="1.0" encoding="UTF-8"?>`): its version first,
+/// then an encoding and a standalone flag if any, in that order, each once and well-formed.
+/// quick-xml reads the declaration without checking it.
+fn declaration(d: &BytesDecl) -> Result<(), String> {
+    let bad = || String::from("the XML declaration is malformed");
+    // The declaration's content, after its name `xml`.
+    let content = std::str::from_utf8(d).map_err(|_| bad())?;
+    let mut expected: &[&[u8]] = &[b"version", b"encoding", b"standalone"];
+    let mut versioned = false;
+    for a in Attributes::new(content, 3) {
+        let a = a.map_err(|_| bad())?;
+        let (key, v) = (a.key.as_ref(), a.value.as_ref());
+        let at = expected.iter().position(|k| *k == key).ok_or_else(bad)?;
+        expected = &expected[at + 1..];
+        let well_formed = match key {
+            b"version" => {
+                v.len() > 2 && v.starts_with(b"1.") && v[2..].iter().all(u8::is_ascii_digit)
+            }
+            b"encoding" => {
+                v.first().is_some_and(u8::is_ascii_alphabetic)
+                    && v.iter()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-_".contains(b))
+            }
+            _ => v == b"yes" || v == b"no",
+        };
+        versioned |= key == b"version";
+        if !well_formed || !versioned {
+            return Err(bad());
+        }
+    }
+    if versioned {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// An attribute that is well-formed: quick-xml checks its syntax, this the one character
+/// XML 1.0 forbids in a value and quick-xml lets through (`<`, which is written `&lt;`).
+fn attribute(a: Result<Attribute<'_>, AttrError>) -> Result<Attribute<'_>, String> {
+    let a = a.map_err(|e| e.to_string())?;
+    if a.value.contains(&b'<') {
+        return Err("an attribute value holds `<`".into());
+    }
+    Ok(a)
 }
 
 /// Whether `bytes` holds a control character other than tab, line feed and carriage return,
@@ -179,7 +240,7 @@ fn root_attributes(
     out: &mut RawRequest,
 ) -> Result<(), String> {
     for a in e.attributes() {
-        let a: Attribute = a.map_err(|e| e.to_string())?;
+        let a = attribute(a)?;
         if a.key.as_namespace_binding().is_some() {
             continue;
         }
@@ -224,6 +285,75 @@ mod tests {
             }
         }
         assert!(!has_forbidden_control("é ü 日本 \u{7f}".as_bytes()));
+    }
+
+    const DOC: &str = r#"<p:AuthnRequest xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol" ID="i"/>"#;
+
+    #[test]
+    fn the_xml_declaration_is_checked() {
+        for ok in [
+            r#"<?xml version="1.0"?>"#,
+            r#"<?xml version='1.0' encoding='utf-8'?>"#,
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>"#,
+            r#"<?xml version = "1.1"  standalone="yes" ?>"#,
+            "\u{feff}<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+            r#"<?xml-stylesheet href="a"?>"#,
+        ] {
+            let r = read(&format!("{ok}\n{DOC}"));
+            assert_eq!(r.map(|r| r.id), Ok(Some("i".into())), "{ok}");
+        }
+        for bad in [
+            "<?xml?>",
+            r#"<?xml encoding="UTF-8"?>"#,
+            r#"<?xml encoding="UTF-8" version="1.0"?>"#,
+            r#"<?xml versio1n="0."?>"#,
+            r#"<?xml version="2.0"?>"#,
+            r#"<?xml version="1."?>"#,
+            r#"<?xml version="1.0g"?>"#,
+            r#"<?xml version="1.0" version="1.0"?>"#,
+            r#"<?xml version="1.0" standalone="yes" encoding="UTF-8"?>"#,
+            r#"<?xml version="1.0" standalone="maybe"?>"#,
+            r#"<?xml version="1.0" encoding="8bit"?>"#,
+            r#"<?xml version="1.0" encoding="UTF 8"?>"#,
+            r#"<?xml version="1.0" other="x"?>"#,
+            r#"<?xml version="1.0" encoding?>"#,
+            r#" <?xml version="1.0"?>"#,
+            r#"<!-- c --><?xml version="1.0"?>"#,
+            r#"<?XML version="1.0"?>"#,
+            r#"<?xMl a?>"#,
+        ] {
+            assert!(read(&format!("{bad}{DOC}")).is_err(), "{bad}");
+        }
+        let after = format!(r#"{DOC}<?xml version="1.0"?>"#);
+        assert!(read(&after).is_err());
+    }
+
+    #[test]
+    fn an_attribute_value_may_not_hold_a_less_than_sign() {
+        let root = |attrs: &str, child: &str| {
+            format!(
+                r#"<p:AuthnRequest xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol" {attrs}>{child}</p:AuthnRequest>"#
+            )
+        };
+        let ok = read(&root(r#"ID="a&lt;b""#, "")).unwrap();
+        assert_eq!(ok.id.as_deref(), Some("a<b"));
+        for bad in [
+            root(r#"ID="a<b""#, ""),
+            root(r#"ID="i" Destination="https://x/<saml:Issuer>""#, ""),
+            root(r#"ID="i" Other='<'"#, ""),
+            root(r#"ID="i" xmlns:a="urn:a<b""#, ""),
+            root(r#"ID="i""#, r#"<p:NameIDPolicy Format="a<b"/>"#),
+            root(
+                r#"ID="i""#,
+                r#"<p:Extensions><p:X><p:Y a="<"/></p:X></p:Extensions>"#,
+            ),
+        ] {
+            assert_eq!(
+                read(&bad),
+                Err("an attribute value holds `<`".into()),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! Where both accept, they must read the same request. Where they differ, it must be one of
 //! the differences the reader was written to have, each named by the variant that shows it:
 //! it is stricter about names (a root or an Issuer in another namespace, a prefixed
-//! attribute, a second root) and it does not read children it takes nothing from, so a
-//! malformed NameIDPolicy or Subject no longer refuses the request.
+//! attribute, a second root) and about the well-formedness quick-xml leaves unchecked (a `<`
+//! in an attribute value, the XML declaration's place and fields), and it does not read
+//! children it takes nothing from, so a malformed NameIDPolicy or Subject no longer refuses
+//! the request.
 
 use super::authn_request::{parse, AuthnRequest, RequestError};
 
@@ -98,6 +100,11 @@ fn variants() -> Vec<(&'static str, String, Expect)> {
         ("as is", BASE.to_string(), Same),
         ("xml declaration", format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{BASE}\n"), Same),
         ("comments and PIs around", format!("<!-- a --><?pi x?>{BASE}<!-- b -->"), Same),
+        ("xml declaration in full", format!("<?xml version='1.0' encoding='utf-8' standalone='yes' ?>{BASE}"), Same),
+        ("xml declaration without version", format!("<?xml encoding=\"UTF-8\"?>{BASE}"), Same),
+        ("xml declaration misspelt", format!("<?xml versio1n=\"0.\" encoding=\"UTF-8\"?>{BASE}"), Same),
+        ("xml declaration cut", format!("<?xml veF-8\"?>{BASE}"), Same),
+        ("xml declaration version 2.0", format!("<?xml version=\"2.0\"?>{BASE}"), Same),
         ("single quotes", r(r#"ID="_r1""#, "ID='_r1'"), Same),
         ("spaces around =", r(r#"ID="_r1""#, "ID = \"_r1\""), Same),
         ("entity in ID", r(r#"ID="_r1""#, r#"ID="_r&amp;1""#), Same),
@@ -162,7 +169,7 @@ fn variants() -> Vec<(&'static str, String, Expect)> {
         ("unknown entity in issuer", issuer("<saml:Issuer>&nope;</saml:Issuer>"), Same),
         ("bad char ref in issuer", issuer("<saml:Issuer>&#0;</saml:Issuer>"), Same),
         ("stray & in issuer", issuer("<saml:Issuer>a & b</saml:Issuer>"), Same),
-        ("< in attribute", attr(r#"ProviderName="a<b""#), Same),
+        ("&lt; in attribute", attr(r#"ProviderName="a&lt;b""#), Same),
         ("mismatched end tag", r("</saml:Issuer>", "</saml:Issuex>"), Same),
         ("unclosed root", BASE.replace("</samlp:AuthnRequest>", ""), Same),
         ("empty document", String::new(), Same),
@@ -179,6 +186,13 @@ fn variants() -> Vec<(&'static str, String, Expect)> {
         ("undeclared prefix", r(r#" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion""#, ""), Stricter),
         ("text after the root", format!("{BASE}junk"), Stricter),
         ("a second root", format!("{BASE}<samlp:AuthnRequest/>"), Stricter),
+        // Well-formedness quick-xml does not check: samael took these.
+        ("< in attribute", attr(r#"ProviderName="a<b""#), Stricter),
+        ("< in a namespace URI", r("tc:SAML:2.0:assertion", "tc<SAML:2.0:assertion"), Stricter),
+        ("xml declaration after a comment", format!("<!-- a --><?xml version=\"1.0\"?>{BASE}"), Stricter),
+        ("xml declaration after the root", format!("{BASE}<?xml version=\"1.0\"?>"), Stricter),
+        ("xml declaration with its fields out of order", format!("<?xml version=\"1.0\" standalone=\"no\" encoding=\"UTF-8\"?>{BASE}"), Stricter),
+        ("processing instruction named XML", format!("<?XML version=\"1.0\"?>{BASE}"), Stricter),
         ("issuer holding an element", issuer("<saml:Issuer>urn:<b>sp</b></saml:Issuer>"), Same),
         ("NUL in the ID", r(r#"ID="_r1""#, "ID=\"_r1\u{0}\""), Stricter),
         ("control character in the Issuer", issuer("<saml:Issuer>urn:sp\u{1}</saml:Issuer>"), Stricter),

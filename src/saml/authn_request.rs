@@ -2,7 +2,8 @@
 //!
 //! Owns the typed values of the request (its XML is read by `authn_xml`) and the checks that
 //! need no configuration beyond times and our own URL: SAML version, IssueInstant within the
-//! allowed skew, Destination, response binding. Whether the Issuer and its ACS are allowed is `sp::Registry`'s job.
+//! allowed skew, Destination, response binding. Whether the Issuer and its ACS are allowed is
+//! `sp::Registry`'s job.
 
 use super::authn_xml::xml_trim;
 use chrono::{DateTime, Utc};

@@ -150,3 +150,27 @@ pub fn same_behind_the_binding<T: PartialEq + std::fmt::Debug>(
         let _ = parse(&decoded);
     }
 }
+
+/// The protocol checks (`saml::inbound::check_protocol`) on an accepted request: they never
+/// panic, a request is never stale at its own IssueInstant, and a Destination that is a URL
+/// matches itself.
+pub fn protocol_checks_hold<M: pureconnect_idp::saml::inbound::Message>(req: &M, ours: &str) {
+    use pureconnect_idp::saml::inbound::{check_protocol, Expect, InboundError};
+    let skew = std::time::Duration::from_secs(300);
+    let at = |now, endpoint| Expect {
+        now,
+        skew,
+        endpoint,
+    };
+    let _ = check_protocol(req, &at(chrono::Utc::now(), ours), true);
+    match check_protocol(req, &at(req.issue_instant(), ours), false) {
+        Ok(()) | Err(InboundError::Destination(_)) => {}
+        Err(e) if req.not_on_or_after().is_some() => drop(e),
+        Err(e) => panic!("at its own instant: {e:?}"),
+    }
+    if let Some(d) = req.destination() {
+        if url::Url::parse(d).is_ok() && req.not_on_or_after().is_none() {
+            assert_eq!(check_protocol(req, &at(req.issue_instant(), d), true), Ok(()));
+        }
+    }
+}

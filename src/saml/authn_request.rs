@@ -1,11 +1,12 @@
 //! Parsing and protocol-level validation of an `<samlp:AuthnRequest>`.
 //!
-//! Owns the typed values of the request (its XML is read by `authn_xml`) and the checks that
-//! need no configuration beyond times and our own URL: SAML version, IssueInstant within the
-//! allowed skew, Destination, response binding. Whether the Issuer and its ACS are allowed is
-//! `sp::Registry`'s job.
+//! Owns the typed values of the request (its XML is read by `request_xml`) and the checks
+//! that need nothing but the request: SAML version, ID, Issuer, response binding. The time,
+//! Destination and signature checks are `inbound`'s, shared with LogoutRequests; whether the
+//! Issuer and its ACS are allowed is `sp::Registry`'s job.
 
-use super::authn_xml::xml_trim;
+use super::inbound::{short, Message};
+use super::request_xml::{xml_trim, Kind};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -24,10 +25,6 @@ pub enum RequestError {
     BadId,
     #[error("the AuthnRequest is SAML version {0}; only 2.0 is supported")]
     Version(String),
-    #[error("the AuthnRequest was issued at {0}, outside the allowed clock skew")]
-    Stale(String),
-    #[error("the AuthnRequest is addressed to {0}, not to this identity provider")]
-    Destination(String),
     #[error("the AuthnRequest asks for a response by {0}; only HTTP-POST is supported")]
     Binding(String),
 }
@@ -51,7 +48,8 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, RequestError> {
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(RequestError::Doctype);
     }
-    let r = super::authn_xml::read(xml).map_err(|e| RequestError::Malformed(short(&e)))?;
+    let r = super::request_xml::read(xml, Kind::AuthnRequest)
+        .map_err(|e| RequestError::Malformed(short(&e)))?;
     let malformed = |what: &str| RequestError::Malformed(what.to_string());
     let id =
         r.id.ok_or_else(|| malformed("the AuthnRequest has no ID"))?;
@@ -109,48 +107,22 @@ fn boolean(v: Option<&str>, name: &str) -> Result<bool, RequestError> {
     }
 }
 
-fn short(s: &str) -> String {
-    let mut t: String = s.chars().take(200).collect();
-    if t.len() < s.len() {
-        t.push('…');
+impl Message for AuthnRequest {
+    const KIND: &'static str = "an AuthnRequest";
+    fn parse(xml: &str) -> Result<Self, String> {
+        parse(xml).map_err(|e| e.to_string())
     }
-    t
-}
-
-impl AuthnRequest {
-    /// Checks the request's time against ours and, when it names one, its Destination against
-    /// our SSO URL (as the public base gives it).
-    pub fn check(
-        &self,
-        now: DateTime<Utc>,
-        skew: std::time::Duration,
-        our_sso_url: &str,
-    ) -> Result<(), RequestError> {
-        let skew = chrono::Duration::from_std(skew).unwrap_or(chrono::Duration::minutes(5));
-        if self.issue_instant < now - skew || self.issue_instant > now + skew {
-            return Err(RequestError::Stale(self.issue_instant.to_rfc3339()));
-        }
-        if let Some(d) = &self.destination {
-            if !same_endpoint(d, our_sso_url) {
-                return Err(RequestError::Destination(short(d)));
-            }
-        }
-        Ok(())
+    fn issuer(&self) -> &str {
+        &self.issuer
     }
-}
-
-/// Destination matches when scheme, host, port and path agree; the query (`loginType=saml`)
-/// is compared leniently since SPs differ in whether they keep it.
-pub(crate) fn same_endpoint(a: &str, b: &str) -> bool {
-    match (url::Url::parse(a), url::Url::parse(b)) {
-        (Ok(x), Ok(y)) => {
-            x.scheme() == y.scheme()
-                && x.host_str().map(str::to_ascii_lowercase)
-                    == y.host_str().map(str::to_ascii_lowercase)
-                && x.port_or_known_default() == y.port_or_known_default()
-                && x.path().trim_end_matches('/') == y.path().trim_end_matches('/')
-        }
-        _ => false,
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn issue_instant(&self) -> DateTime<Utc> {
+        self.issue_instant
+    }
+    fn destination(&self) -> Option<&str> {
+        self.destination.as_deref()
     }
 }
 
@@ -175,24 +147,25 @@ mod tests {
         assert_eq!(r.issuer, "urn:sp");
         assert_eq!(r.acs_url.as_deref(), Some("https://sp/acs"));
         assert!(r.force_authn && !r.is_passive);
-        let skew = std::time::Duration::from_secs(300);
-        r.check(
+        let expect = |now, endpoint| crate::saml::inbound::Expect {
             now,
-            skew,
-            "https://sso.example.com/PureConnect/ICNotifierIDP/login?loginType=saml",
-        )
-        .unwrap();
+            skew: std::time::Duration::from_secs(300),
+            endpoint,
+        };
+        use crate::saml::inbound::{check_protocol, InboundError};
+        let ours = "https://sso.example.com/PureConnect/ICNotifierIDP/login?loginType=saml";
+        check_protocol(&r, &expect(now, ours), true).unwrap();
         assert!(matches!(
-            r.check(now, skew, "https://evil.example/ICNotifierIDP/login"),
-            Err(RequestError::Destination(_))
+            check_protocol(
+                &r,
+                &expect(now, "https://evil.example/ICNotifierIDP/login"),
+                false
+            ),
+            Err(InboundError::Destination(_))
         ));
         assert!(matches!(
-            r.check(
-                now + chrono::Duration::hours(1),
-                skew,
-                "https://sso.example.com/PureConnect/ICNotifierIDP/login"
-            ),
-            Err(RequestError::Stale(_))
+            check_protocol(&r, &expect(now + chrono::Duration::hours(1), ours), false),
+            Err(InboundError::Stale(_))
         ));
     }
 

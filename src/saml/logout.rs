@@ -1,14 +1,16 @@
 //! Single Logout messages: reading a `<samlp:LogoutRequest>`, writing our `<samlp:LogoutResponse>`.
 //!
-//! Owns the protocol checks on a LogoutRequest that need no configuration (root element,
-//! version, ID, Issuer, NameID, IssueInstant within the skew, Destination) and the fixed shape
-//! of the LogoutResponse. Verifying signatures is `signature`'s job, choosing the SLO URL the
-//! registry's. No HTTP here.
+//! Owns the typed values of a LogoutRequest (its XML is read by `request_xml`, the same
+//! namespace-aware reader as AuthnRequests) and the checks that need nothing but the request
+//! (version, ID, Issuer, NameID), and the fixed shape of the LogoutResponse. The time,
+//! Destination and signature checks are `inbound`'s, choosing the SLO URL the registry's. No
+//! HTTP here.
 
+use super::inbound::{short, Message};
+use super::request_xml::{read, Kind};
 use super::response::{ASSERTION_NS, PROTOCOL_NS};
 use super::xml::{escape_into, instant, new_id};
 use chrono::{DateTime, Utc};
-use std::str::FromStr;
 use thiserror::Error;
 
 const MAX_ID_LEN: usize = 256;
@@ -18,8 +20,6 @@ const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 pub enum LogoutError {
     #[error("the XML has a document type declaration, which SAML does not allow")]
     Doctype,
-    #[error("the message is not a LogoutRequest")]
-    NotLogoutRequest,
     #[error("the XML is not a valid LogoutRequest: {0}")]
     Malformed(String),
     #[error("the LogoutRequest ID is missing or too long")]
@@ -30,10 +30,6 @@ pub enum LogoutError {
     NoIssuer,
     #[error("the LogoutRequest names no user (NameID)")]
     NoNameId,
-    #[error("the LogoutRequest has no IssueInstant, or one outside the allowed clock skew")]
-    Stale,
-    #[error("the LogoutRequest is addressed to another endpoint")]
-    Destination,
 }
 
 /// The parts of a LogoutRequest the identity provider acts on.
@@ -44,31 +40,22 @@ pub struct LogoutRequest {
     pub name_id: String,
     pub issue_instant: DateTime<Utc>,
     pub destination: Option<String>,
+    pub not_on_or_after: Option<DateTime<Utc>>,
 }
 
-/// The local name of the document's first element.
-fn root_local_name(xml: &str) -> Option<&str> {
-    let mut rest = xml;
-    loop {
-        rest = &rest[rest.find('<')? + 1..];
-        if !(rest.starts_with('?') || rest.starts_with('!')) {
-            break;
-        }
-    }
-    let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
-    let qname = &rest[..end];
-    Some(qname.rsplit_once(':').map_or(qname, |(_, l)| l))
+fn time(v: Option<String>, what: &str) -> Result<Option<DateTime<Utc>>, LogoutError> {
+    v.map(|t| {
+        t.parse::<DateTime<Utc>>()
+            .map_err(|_| LogoutError::Malformed(format!("its {what} is not a date and time")))
+    })
+    .transpose()
 }
 
 pub fn parse_request(xml: &str) -> Result<LogoutRequest, LogoutError> {
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(LogoutError::Doctype);
     }
-    if root_local_name(xml) != Some("LogoutRequest") {
-        return Err(LogoutError::NotLogoutRequest);
-    }
-    let r = samael::schema::LogoutRequest::from_str(xml)
-        .map_err(|e| LogoutError::Malformed(e.to_string().chars().take(200).collect::<String>()))?;
+    let r = read(xml, Kind::LogoutRequest).map_err(|e| LogoutError::Malformed(short(&e)))?;
     let id =
         r.id.filter(|i| !i.is_empty() && i.len() <= MAX_ID_LEN)
             .ok_or(LogoutError::BadId)?;
@@ -77,42 +64,45 @@ pub fn parse_request(xml: &str) -> Result<LogoutRequest, LogoutError> {
     }
     let issuer = r
         .issuer
-        .and_then(|i| i.value)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .ok_or(LogoutError::NoIssuer)?;
     let name_id = r
         .name_id
-        .map(|n| n.value.trim().to_string())
+        .map(|n| n.trim().to_string())
         .filter(|v| !v.is_empty())
         .ok_or(LogoutError::NoNameId)?;
+    let issue_instant = time(r.issue_instant, "IssueInstant")?
+        .ok_or_else(|| LogoutError::Malformed("it has no IssueInstant".into()))?;
     Ok(LogoutRequest {
         id,
         issuer,
         name_id,
-        issue_instant: r.issue_instant.ok_or(LogoutError::Stale)?,
+        issue_instant,
         destination: r.destination.filter(|d| !d.is_empty()),
+        not_on_or_after: time(r.not_on_or_after, "NotOnOrAfter")?,
     })
 }
 
-impl LogoutRequest {
-    /// Checks the time against ours and a Destination, when given, against our SLO URL.
-    pub fn check(
-        &self,
-        now: DateTime<Utc>,
-        skew: std::time::Duration,
-        our_slo_url: &str,
-    ) -> Result<(), LogoutError> {
-        let skew = chrono::Duration::from_std(skew).unwrap_or(chrono::Duration::minutes(5));
-        if self.issue_instant < now - skew || self.issue_instant > now + skew {
-            return Err(LogoutError::Stale);
-        }
-        if let Some(d) = &self.destination {
-            if !super::authn_request::same_endpoint(d, our_slo_url) {
-                return Err(LogoutError::Destination);
-            }
-        }
-        Ok(())
+impl Message for LogoutRequest {
+    const KIND: &'static str = "a LogoutRequest";
+    fn parse(xml: &str) -> Result<Self, String> {
+        parse_request(xml).map_err(|e| e.to_string())
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn issue_instant(&self) -> DateTime<Utc> {
+        self.issue_instant
+    }
+    fn destination(&self) -> Option<&str> {
+        self.destination.as_deref()
+    }
+    fn not_on_or_after(&self) -> Option<DateTime<Utc>> {
+        self.not_on_or_after
     }
 }
 
@@ -161,21 +151,30 @@ mod tests {
             (r.id.as_str(), r.issuer.as_str(), r.name_id.as_str()),
             ("_l1", "urn:sp", "a@b.c")
         );
-        let skew = std::time::Duration::from_secs(300);
-        r.check(Utc::now(), skew, "https://h/ICNotifierIDP/logout")
-            .unwrap();
-        assert_eq!(
-            r.check(Utc::now(), skew, "https://other/ICNotifierIDP/logout"),
-            Err(LogoutError::Destination)
-        );
-        assert_eq!(
-            r.check(
-                Utc::now() + chrono::Duration::hours(1),
-                skew,
-                "https://h/ICNotifierIDP/logout"
+        use crate::saml::inbound::{check_protocol, Expect, InboundError};
+        let expect = |now, endpoint| Expect {
+            now,
+            skew: std::time::Duration::from_secs(300),
+            endpoint,
+        };
+        let ours = "https://h/ICNotifierIDP/logout";
+        check_protocol(&r, &expect(Utc::now(), ours), true).unwrap();
+        assert!(matches!(
+            check_protocol(
+                &r,
+                &expect(Utc::now(), "https://other/ICNotifierIDP/logout"),
+                false
             ),
-            Err(LogoutError::Stale)
-        );
+            Err(InboundError::Destination(_))
+        ));
+        assert!(matches!(
+            check_protocol(
+                &r,
+                &expect(Utc::now() + chrono::Duration::hours(1), ours),
+                false
+            ),
+            Err(InboundError::Stale(_))
+        ));
     }
 
     #[test]
@@ -183,13 +182,47 @@ mod tests {
         assert_eq!(parse_request(&req("", "")), Err(LogoutError::NoNameId));
         let authn =
             req("", "<saml:NameID>a</saml:NameID>").replace("LogoutRequest", "AuthnRequest");
-        assert_eq!(parse_request(&authn), Err(LogoutError::NotLogoutRequest));
-        assert_eq!(parse_request("garbage"), Err(LogoutError::NotLogoutRequest));
+        assert!(matches!(
+            parse_request(&authn),
+            Err(LogoutError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_request("garbage"),
+            Err(LogoutError::Malformed(_))
+        ));
         let dtd = format!("<!DOCTYPE x>{}", req("", ""));
         assert_eq!(parse_request(&dtd), Err(LogoutError::Doctype));
         let v1 =
             req("", "<saml:NameID>a</saml:NameID>").replace("Version=\"2.0\"", "Version=\"1.1\"");
         assert_eq!(parse_request(&v1), Err(LogoutError::Version));
+    }
+
+    #[test]
+    fn names_are_matched_by_namespace() {
+        // The attack the reader stops: a root or an Issuer in a foreign namespace.
+        let foreign_root = req("", "<saml:NameID>a</saml:NameID>").replace(
+            "xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\"",
+            "xmlns:samlp=\"urn:evil\"",
+        );
+        assert!(matches!(
+            parse_request(&foreign_root),
+            Err(LogoutError::Malformed(_))
+        ));
+        let foreign_issuer = req("", "<saml:NameID>a</saml:NameID>").replace(
+            "<saml:Issuer>urn:sp</saml:Issuer>",
+            "<x:Issuer xmlns:x=\"urn:evil\">urn:sp</x:Issuer>",
+        );
+        assert_eq!(parse_request(&foreign_issuer), Err(LogoutError::NoIssuer));
+        let foreign_name_id = req("", "<x:NameID xmlns:x=\"urn:evil\">a</x:NameID>");
+        assert_eq!(parse_request(&foreign_name_id), Err(LogoutError::NoNameId));
+        let two = req(
+            "",
+            "<saml:NameID>a</saml:NameID><saml:NameID>b</saml:NameID>",
+        );
+        assert!(matches!(
+            parse_request(&two),
+            Err(LogoutError::Malformed(_))
+        ));
     }
 
     #[test]

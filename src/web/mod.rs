@@ -14,11 +14,11 @@ pub mod memo;
 pub mod metadata;
 pub mod ops;
 pub mod pages;
+pub mod receive;
 pub mod remap;
 pub mod slo;
 pub mod sso;
 pub mod sso_session;
-pub mod verify;
 
 use crate::backend::CredentialBackend;
 use crate::config::Config;
@@ -53,6 +53,8 @@ pub struct AppState {
     pub throttle: crate::throttle::Throttle,
     pub metrics: crate::metrics::Metrics,
     pub used_forms: form_guard::UsedForms,
+    /// Signed request IDs already received (replays are refused).
+    pub seen_requests: Arc<crate::saml::inbound::SeenIds>,
     /// Requests being handled (at most `limits.max_concurrent`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// The last readiness check: when, and what it found.

@@ -8,16 +8,16 @@
 //! Other SPs the user signed in to are not told (documented in README).
 
 use super::pages::{html, LoggedOutPage, Page, PageError};
+use super::receive::{receive, split};
 use super::remap::Origin;
-use super::sso::{page_for, params, MAX_RELAY_STATE};
-use super::verify;
+use super::sso::page_for;
 use super::{sso_session, AppState};
+use crate::saml::inbound::{BindingKind, Params};
 use crate::saml::{binding, logout, signature};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub async fn logout_get(
@@ -27,8 +27,14 @@ pub async fn logout_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let raw = query.unwrap_or_default();
-    let q = params(raw.as_bytes());
-    run(&state, origin, &headers, &q, Some(&raw)).await
+    run(
+        &state,
+        origin,
+        &headers,
+        raw.as_bytes(),
+        BindingKind::Redirect,
+    )
+    .await
 }
 
 pub async fn logout_post(
@@ -37,23 +43,25 @@ pub async fn logout_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = params(&body);
-    run(&state, origin, &headers, &form, None).await
+    run(&state, origin, &headers, &body, BindingKind::Post).await
 }
 
 async fn run(
     state: &Arc<AppState>,
     origin: Origin,
     headers: &HeaderMap,
-    q: &HashMap<String, String>,
-    redirect_query: Option<&str>,
+    raw: &[u8],
+    binding: BindingKind,
 ) -> Response {
     let page = page_for(state, Some(&origin), headers, None);
-    let mut r = match q.get("SAMLRequest") {
-        Some(m) => answer(state, &origin, headers, &page, q, m, redirect_query)
-            .await
-            .unwrap_or_else(|e| e.on(&page).into_response()),
-        None => {
+    let mut r = match split(raw) {
+        Err(e) => e.on(&page).into_response(),
+        Ok(q) if q.saml("SAMLRequest").is_some() => {
+            answer(state, &origin, headers, &page, &q, binding)
+                .await
+                .unwrap_or_else(|e| e.on(&page).into_response())
+        }
+        Ok(_) => {
             if let Some(s) = sso_session::read(state, headers) {
                 tracing::info!(target: "audit", result = "logout", user = %s.user_id, client_ip = %origin.client_ip, "logout");
             }
@@ -72,31 +80,17 @@ async fn answer(
     origin: &Origin,
     headers: &HeaderMap,
     page: &Page,
-    q: &HashMap<String, String>,
-    encoded: &str,
-    redirect_query: Option<&str>,
+    q: &Params<'_>,
+    binding: BindingKind,
 ) -> Result<Response, PageError> {
-    let relay_state = q.get("RelayState");
-    if relay_state.is_some_and(|r| r.len() > MAX_RELAY_STATE) {
-        return Err(PageError::bad_request(format!(
-            "RelayState is longer than {MAX_RELAY_STATE} bytes"
-        )));
-    }
     // When the SP has a certificate, its LogoutRequests must be signed with it.
-    let (sp, req): (_, logout::LogoutRequest) =
-        verify::receive(state, origin, encoded, redirect_query, |sp| {
+    let endpoint = state.slo_url(&origin.base);
+    let (sp, received) =
+        receive::<logout::LogoutRequest>(state, origin, q, binding, &endpoint, |sp| {
             sp.require_signed_requests || !sp.certs.is_empty()
         })
         .await?;
-    req.check(
-        chrono::Utc::now(),
-        state.config.saml.clock_skew,
-        &state.slo_url(&origin.base),
-    )
-    .map_err(|e| {
-        tracing::warn!(client = %origin.client_ip, issuer = %req.issuer, "refused a LogoutRequest: {e}");
-        PageError::bad_request(e.to_string())
-    })?;
+    let (req, relay_state) = (received.msg, received.relay_state);
     let session = sso_session::read(state, headers);
     let user = session.as_ref().map(|s| s.user_id.as_str()).unwrap_or("");
     if session
@@ -115,7 +109,7 @@ async fn answer(
     let query = signature::sign_redirect(
         "SAMLResponse",
         &binding::encode_redirect(&xml),
-        relay_state.map(String::as_str),
+        relay_state.as_deref(),
         &key.pkey,
     )
     .map_err(PageError::internal)?;

@@ -9,11 +9,12 @@ use super::answer::{post_to_acs, Outcome};
 use super::credentials;
 use super::ops::css_url;
 use super::pages::{html, LoginPage, Page, PageError};
+use super::receive::{receive, split};
 use super::remap::Origin;
-use super::verify;
 use super::{audit, cookies, form_guard, sso_session, AppState};
 use crate::i18n::{negotiate::negotiate, Lang};
-use crate::saml::authn_request;
+use crate::saml::authn_request::AuthnRequest;
+use crate::saml::inbound::{BindingKind, Params};
 use crate::saml::response::Status;
 use crate::sp::ServiceProvider;
 use axum::body::Bytes;
@@ -28,8 +29,6 @@ use std::sync::Arc;
 pub const STATE_PURPOSE: &str = "pureconnect-idp/login-state/v1";
 /// The cookie that remembers a language picked on the form.
 pub const LANG_COOKIE: &str = "idp_lang";
-/// RelayState is opaque to us; SAML says 80 bytes, real SPs send more. Beyond this it is refused.
-pub const MAX_RELAY_STATE: usize = 2048;
 
 /// A login between "form shown" and "credentials posted", sealed into the form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,7 +46,7 @@ pub struct Pending {
     pub b: String,
 }
 
-/// Form or query parameters, first value of each name wins.
+/// Form parameters of the credential form, first value of each name wins.
 pub fn params(raw: &[u8]) -> HashMap<String, String> {
     let mut m = HashMap::new();
     for (k, v) in url::form_urlencoded::parse(raw) {
@@ -115,12 +114,6 @@ pub fn render_form(
     )
 }
 
-enum Binding<'a> {
-    /// HTTP-Redirect, with the raw query string (its signature covers the raw parts).
-    Redirect(&'a str),
-    Post,
-}
-
 pub async fn login_get(
     State(state): State<Arc<AppState>>,
     origin: Origin,
@@ -128,9 +121,12 @@ pub async fn login_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let raw = query.unwrap_or_default();
-    let q = params(raw.as_bytes());
     let page = page_for(&state, Some(&origin), &headers, None);
-    let r = if !q.contains_key("SAMLRequest") && q.contains_key("sp") {
+    let q = match split(raw.as_bytes()) {
+        Ok(q) => q,
+        Err(e) => return e.on(&page).into_response(),
+    };
+    let r = if q.saml("SAMLRequest").is_none() && q.get("sp").is_some() {
         idp_initiated(&state, &origin, &headers, page.clone(), &q).await
     } else {
         start(
@@ -139,7 +135,8 @@ pub async fn login_get(
             &headers,
             page.clone(),
             &q,
-            Binding::Redirect(&raw),
+            q.get("loginType"),
+            BindingKind::Redirect,
         )
         .await
     };
@@ -153,37 +150,39 @@ pub async fn login_post(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let mut form = params(&body);
+    let page = page_for(&state, Some(&origin), &headers, None);
+    let form = match split(&body) {
+        Ok(f) => f,
+        Err(e) => return e.on(&page).into_response(),
+    };
     // loginType travels in the query string of the form's action.
-    for (k, v) in params(query.as_deref().unwrap_or("").as_bytes()) {
-        if k == "loginType" {
-            form.entry(k).or_insert(v);
-        }
-    }
-    if form.contains_key("SAMLRequest") {
-        let page = page_for(&state, Some(&origin), &headers, None);
+    let query = url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "loginType")
+        .map(|(_, v)| v.into_owned());
+    let login_type = form.get("loginType").or(query.as_deref());
+    if form.saml("SAMLRequest").is_some() {
         return start(
             &state,
             &origin,
             &headers,
             page.clone(),
             &form,
-            Binding::Post,
+            login_type,
+            BindingKind::Post,
         )
         .await
         .unwrap_or_else(|e| e.on(&page).into_response());
     }
-    if form.contains_key("state") {
-        return credentials::handle(&state, &origin, &headers, &form).await;
+    if form.get("state").is_some() {
+        return credentials::handle(&state, &origin, &headers, &params(&body)).await;
     }
-    let page = page_for(&state, Some(&origin), &headers, None);
     PageError::bad_request("the request carries neither a SAMLRequest nor a sign-in form")
         .on(&page)
         .into_response()
 }
 
-fn check_login_type(q: &HashMap<String, String>) -> Result<(), PageError> {
-    match q.get("loginType").map(String::as_str) {
+fn check_login_type(login_type: Option<&str>) -> Result<(), PageError> {
+    match login_type {
         Some("saml") => Ok(()),
         Some(other) => Err(PageError::bad_request(format!(
             "loginType `{}` is not supported; use loginType=saml",
@@ -193,16 +192,6 @@ fn check_login_type(q: &HashMap<String, String>) -> Result<(), PageError> {
             "the request has no loginType; use loginType=saml",
         )),
     }
-}
-
-fn relay_state(q: &HashMap<String, String>) -> Result<Option<String>, PageError> {
-    let rs = q.get("RelayState").cloned();
-    if rs.as_ref().is_some_and(|r| r.len() > MAX_RELAY_STATE) {
-        return Err(PageError::bad_request(format!(
-            "RelayState is longer than {MAX_RELAY_STATE} bytes"
-        )));
-    }
-    Ok(rs)
 }
 
 /// What the request asks of the user's session.
@@ -217,29 +206,17 @@ async fn start(
     origin: &Origin,
     headers: &HeaderMap,
     page: Page,
-    q: &HashMap<String, String>,
-    binding_kind: Binding<'_>,
+    q: &Params<'_>,
+    login_type: Option<&str>,
+    binding: BindingKind,
 ) -> Result<Response, PageError> {
-    check_login_type(q)?;
-    let encoded = q
-        .get("SAMLRequest")
-        .ok_or_else(|| PageError::bad_request("the request has no SAMLRequest"))?;
-    let relay_state = relay_state(q)?;
-    let query = match binding_kind {
-        Binding::Redirect(q) => Some(q),
-        Binding::Post => None,
-    };
-    let (_, req): (_, authn_request::AuthnRequest) =
-        verify::receive(state, origin, encoded, query, |sp| {
-            sp.require_signed_requests
-        })
-        .await?;
-    req.check(
-        chrono::Utc::now(),
-        state.config.saml.clock_skew,
-        &state.sso_url(&origin.base),
-    )
-    .map_err(|e| PageError::bad_request(e.to_string()))?;
+    check_login_type(login_type)?;
+    let endpoint = state.sso_url(&origin.base);
+    let (_, received) = receive::<AuthnRequest>(state, origin, q, binding, &endpoint, |sp| {
+        sp.require_signed_requests
+    })
+    .await?;
+    let req = received.msg;
     let (sp, acs) = state
         .sps
         .resolve(
@@ -256,7 +233,7 @@ async fn start(
         rid: Some(req.id.clone()),
         sp: sp.entity_id.clone(),
         acs,
-        rs: relay_state,
+        rs: received.relay_state,
         n: String::new(),
         b: String::new(),
     };
@@ -264,7 +241,7 @@ async fn start(
         force_authn: req.force_authn,
         is_passive: req.is_passive,
     };
-    tracing::debug!(sp = %sp.entity_id, request = %req.id, client = %origin.client_ip, "AuthnRequest accepted");
+    tracing::debug!(sp = %sp.entity_id, request = %req.id, client = %origin.client_ip, signed = received.signed, "AuthnRequest accepted");
     proceed(state, origin, headers, page, &sp, pending, ask).await
 }
 
@@ -275,10 +252,10 @@ async fn idp_initiated(
     origin: &Origin,
     headers: &HeaderMap,
     page: Page,
-    q: &HashMap<String, String>,
+    q: &Params<'_>,
 ) -> Result<Response, PageError> {
-    check_login_type(q)?;
-    let name = q.get("sp").map_or("", String::as_str);
+    check_login_type(q.get("loginType"))?;
+    let name = q.get("sp").unwrap_or("");
     let sp = state
         .sps
         .find(name)
@@ -298,7 +275,7 @@ async fn idp_initiated(
         rid: None,
         sp: sp.entity_id.clone(),
         acs,
-        rs: relay_state(q)?,
+        rs: q.relay_state().map(str::to_string),
         n: String::new(),
         b: String::new(),
     };

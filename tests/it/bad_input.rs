@@ -234,9 +234,20 @@ async fn every_bad_input_gets_its_4xx_page_and_the_server_stays_up() {
     assert!(matches!(status, 414 | 431), "{status}");
     assert_eq!(get(&c, &idp.url("/healthz")).await.status, 200);
 
-    // RelayState with CRLF and markup: tolerated beyond 80 bytes, reflected only escaped.
+    // RelayState with CRLF: refused (it could not go back unchanged through every page and
+    // log). With markup: tolerated beyond 80 bytes, reflected only escaped.
+    let crlf = get(
+        &c,
+        &redirect(
+            &idp.base,
+            &B64.encode(deflate(ok_xml().as_bytes())),
+            Some("a\r\nSet-Cookie: x=1"),
+        ),
+    )
+    .await;
+    page_ok("RelayState with CRLF", &crlf, 400, "control characters");
     let evil = format!(
-        "a\r\nSet-Cookie: x=1\r\n<script>alert(1)</script>\"'{}",
+        "a Set-Cookie: x=1 <script>alert(1)</script>\"'{}",
         "z".repeat(200)
     );
     let form = get(

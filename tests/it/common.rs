@@ -455,3 +455,33 @@ pub fn spawn_server(fx: &Fixture, args: &[&str]) -> Proc {
         lines,
     }
 }
+
+/// An AuthnRequest as an SP would write it.
+pub fn authn_xml(issuer: &str, acs: Option<&str>, destination: Option<&str>) -> String {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let acs = acs
+        .map(|a| format!(" AssertionConsumerServiceURL=\"{a}\""))
+        .unwrap_or_default();
+    let dest = destination
+        .map(|d| format!(" Destination=\"{d}\""))
+        .unwrap_or_default();
+    format!(
+        "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_req1\" Version=\"2.0\" IssueInstant=\"{now}\"{acs}{dest}><saml:Issuer>{issuer}</saml:Issuer></samlp:AuthnRequest>"
+    )
+}
+
+pub fn deflate_b64(data: &[u8]) -> String {
+    use flate2::write::DeflateEncoder;
+    use std::io::Write;
+    let mut e = DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(e.finish().unwrap())
+}
+
+pub fn with_request(idp: &TestIdp, encoded: &str) -> String {
+    format!(
+        "{}&SAMLRequest={}",
+        idp.login_url(),
+        url::form_urlencoded::byte_serialize(encoded.as_bytes()).collect::<String>()
+    )
+}

@@ -4,36 +4,6 @@ use crate::common::*;
 use base64::Engine;
 use std::time::Instant;
 
-/// An AuthnRequest as an SP would write it.
-fn authn_xml(issuer: &str, acs: Option<&str>, destination: Option<&str>) -> String {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let acs = acs
-        .map(|a| format!(" AssertionConsumerServiceURL=\"{a}\""))
-        .unwrap_or_default();
-    let dest = destination
-        .map(|d| format!(" Destination=\"{d}\""))
-        .unwrap_or_default();
-    format!(
-        "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_req1\" Version=\"2.0\" IssueInstant=\"{now}\"{acs}{dest}><saml:Issuer>{issuer}</saml:Issuer></samlp:AuthnRequest>"
-    )
-}
-
-fn deflate_b64(data: &[u8]) -> String {
-    use flate2::write::DeflateEncoder;
-    use std::io::Write;
-    let mut e = DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-    e.write_all(data).unwrap();
-    base64::engine::general_purpose::STANDARD.encode(e.finish().unwrap())
-}
-
-fn with_request(idp: &TestIdp, encoded: &str) -> String {
-    format!(
-        "{}&SAMLRequest={}",
-        idp.login_url(),
-        url::form_urlencoded::byte_serialize(encoded.as_bytes()).collect::<String>()
-    )
-}
-
 /// pysaml2 starts a login (deflated Redirect); we log in as agent1; returns the SAMLResponse
 /// and pysaml2's request ID.
 async fn login_via_pysaml2(md: &str, binding: &str) -> (String, String) {

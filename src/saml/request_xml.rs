@@ -1,16 +1,18 @@
-//! Reading the XML of an `<samlp:AuthnRequest>` into the raw values the IdP acts on.
+//! Reading the XML of a request an SP sends (`<samlp:AuthnRequest>`, `<samlp:LogoutRequest>`)
+//! into the raw values the IdP acts on.
 //!
 //! Owns the one pass over the document: a namespace-aware pull reader (quick-xml's
-//! `NsReader`) that takes the root's unqualified attributes and the text of its one
-//! `<saml:Issuer>` child, and checks that the whole document is well-formed XML with a single
-//! root, including what quick-xml leaves to its caller (the XML declaration, a `<` in an
-//! attribute value, the reserved name `xml`). Names are matched by namespace, not by prefix:
-//! the root must be `AuthnRequest` in the SAML protocol namespace and the Issuer must be in
-//! the assertion namespace, whatever prefixes the SP chose; a look-alike in another
-//! namespace is not read. Other children (Signature, NameIDPolicy, RequestedAuthnContext,
-//! Extensions…) are stepped over: nothing is taken from them. Attribute values are
-//! normalized and unescaped as XML 1.0 says. Typed values (times, booleans, numbers) and the
-//! protocol checks are `authn_request`'s.
+//! `NsReader`) that takes the root's unqualified attributes and the text of its
+//! `<saml:Issuer>` child (and, for a LogoutRequest, its `<saml:NameID>`), and checks that the
+//! whole document is well-formed XML with a single root, including what quick-xml leaves to
+//! its caller (the XML declaration, a `<` in an attribute value, the reserved name `xml`).
+//! Names are matched by namespace, not by prefix: the root must be the expected element in
+//! the SAML protocol namespace, and the Issuer and NameID must be in the assertion namespace,
+//! whatever prefixes the SP chose; a look-alike in another namespace is not read. Other
+//! children (Signature, NameIDPolicy, SessionIndex, Extensions…) are stepped over: nothing is
+//! taken from them. Attribute values are normalized and unescaped as XML 1.0 says. Typed
+//! values (times, booleans, numbers) and the protocol checks are `authn_request`'s and
+//! `logout`'s.
 
 use super::response::{ASSERTION_NS, PROTOCOL_NS};
 use quick_xml::events::attributes::{AttrError, Attribute, Attributes};
@@ -19,7 +21,23 @@ use quick_xml::name::{Namespace, ResolveResult};
 use quick_xml::reader::NsReader;
 use quick_xml::XmlVersion;
 
-/// The root's attributes and the Issuer's text, as the document gives them.
+/// Which request the document must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    AuthnRequest,
+    LogoutRequest,
+}
+
+impl Kind {
+    fn local_name(self) -> &'static [u8] {
+        match self {
+            Kind::AuthnRequest => b"AuthnRequest",
+            Kind::LogoutRequest => b"LogoutRequest",
+        }
+    }
+}
+
+/// The root's attributes and the Issuer's (and NameID's) text, as the document gives them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RawRequest {
     pub id: Option<String>,
@@ -31,12 +49,47 @@ pub struct RawRequest {
     pub protocol_binding: Option<String>,
     pub force_authn: Option<String>,
     pub is_passive: Option<String>,
+    /// A LogoutRequest's NotOnOrAfter.
+    pub not_on_or_after: Option<String>,
     /// The Issuer's text (None when there is no Issuer element).
     pub issuer: Option<String>,
+    /// A LogoutRequest's NameID text (None when there is none).
+    pub name_id: Option<String>,
 }
 
-/// Reads `xml`; the error says what is wrong, in a few words.
-pub fn read(xml: &str) -> Result<RawRequest, String> {
+/// The child elements whose text is taken: both in the assertion namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Issuer,
+    NameId,
+}
+
+impl Field {
+    fn of(kind: Kind, local: &[u8]) -> Option<Field> {
+        match (kind, local) {
+            (_, b"Issuer") => Some(Field::Issuer),
+            (Kind::LogoutRequest, b"NameID") => Some(Field::NameId),
+            _ => None,
+        }
+    }
+
+    fn slot(self, out: &mut RawRequest) -> &mut Option<String> {
+        match self {
+            Field::Issuer => &mut out.issuer,
+            Field::NameId => &mut out.name_id,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Issuer => "Issuer",
+            Field::NameId => "NameID",
+        }
+    }
+}
+
+/// Reads `xml` as a request of `kind`; the error says what is wrong, in a few words.
+pub fn read(xml: &str, kind: Kind) -> Result<RawRequest, String> {
     if has_forbidden_control(xml.as_bytes()) {
         return Err("the XML holds a control character XML does not allow".into());
     }
@@ -45,8 +98,8 @@ pub fn read(xml: &str) -> Result<RawRequest, String> {
     // Open elements; 1 inside the root.
     let mut depth = 0usize;
     let mut root_done = false;
-    // Some while the Issuer's content is being read.
-    let mut issuer: Option<String> = None;
+    // Some while the Issuer's (or NameID's) content is being read.
+    let mut taking: Option<(Field, String)> = None;
     // Whether an event came before this one (the declaration may only come first).
     let mut later = false;
     loop {
@@ -82,24 +135,24 @@ pub fn read(xml: &str) -> Result<RawRequest, String> {
                         attribute(a)?;
                     }
                 }
+                let field = Field::of(kind, e.local_name().as_ref());
                 if depth == 0 {
-                    if !(in_ns(PROTOCOL_NS) && e.local_name().as_ref() == b"AuthnRequest") {
-                        return Err(
-                            "the root element is not a SAML 2.0 protocol AuthnRequest".into()
-                        );
+                    if !(in_ns(PROTOCOL_NS) && e.local_name().as_ref() == kind.local_name()) {
+                        return Err(format!(
+                            "the root element is not a {kind:?} in the SAML 2.0 protocol namespace"
+                        ));
                     }
                     root_attributes(&r, e, &mut out)?;
-                } else if issuer.is_some() {
-                    return Err("the Issuer holds an element".into());
-                } else if depth == 1 && in_ns(ASSERTION_NS) && e.local_name().as_ref() == b"Issuer"
-                {
-                    if out.issuer.is_some() {
-                        return Err("there is more than one Issuer".into());
+                } else if let Some((f, _)) = &taking {
+                    return Err(format!("the {} holds an element", f.name()));
+                } else if let Some(f) = field.filter(|_| depth == 1 && in_ns(ASSERTION_NS)) {
+                    if f.slot(&mut out).is_some() {
+                        return Err(format!("there is more than one {}", f.name()));
                     }
                     if empty {
-                        out.issuer = Some(String::new());
+                        *f.slot(&mut out) = Some(String::new());
                     } else {
-                        issuer = Some(String::new());
+                        taking = Some((f, String::new()));
                     }
                 }
                 if empty {
@@ -112,22 +165,22 @@ pub fn read(xml: &str) -> Result<RawRequest, String> {
                 // quick-xml has checked that it closes the element that is open.
                 depth = depth.saturating_sub(1);
                 if depth == 1 {
-                    if let Some(text) = issuer.take() {
-                        out.issuer = Some(text);
+                    if let Some((f, text)) = taking.take() {
+                        *f.slot(&mut out) = Some(text);
                     }
                 }
                 root_done |= depth == 0;
             }
             Event::Text(t) => {
                 let text = t.xml10_content().map_err(|e| e.to_string())?;
-                if let Some(s) = issuer.as_mut() {
+                if let Some((_, s)) = taking.as_mut() {
                     s.push_str(&text);
                 } else if depth == 0 && !xml_trim(&text).is_empty() {
                     return Err("there is text outside the root element".into());
                 }
             }
             Event::CData(c) => {
-                if let Some(s) = issuer.as_mut() {
+                if let Some((_, s)) = taking.as_mut() {
                     s.push_str(&c.decode().map_err(|e| e.to_string())?);
                 } else if depth == 0 {
                     return Err("there is text outside the root element".into());
@@ -139,7 +192,7 @@ pub fn read(xml: &str) -> Result<RawRequest, String> {
                     None => predefined(&g.decode().map_err(|e| e.to_string())?)
                         .ok_or("the XML names an entity that is not defined")?,
                 };
-                if let Some(s) = issuer.as_mut() {
+                if let Some((_, s)) = taking.as_mut() {
                     s.push(c);
                 } else if depth == 0 {
                     return Err("there is text outside the root element".into());
@@ -258,6 +311,7 @@ fn root_attributes(
             b"ProtocolBinding" => &mut out.protocol_binding,
             b"ForceAuthn" => &mut out.force_authn,
             b"IsPassive" => &mut out.is_passive,
+            b"NotOnOrAfter" => &mut out.not_on_or_after,
             _ => continue,
         };
         let v = a
@@ -299,7 +353,7 @@ mod tests {
             "\u{feff}<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
             r#"<?xml-stylesheet href="a"?>"#,
         ] {
-            let r = read(&format!("{ok}\n{DOC}"));
+            let r = read(&format!("{ok}\n{DOC}"), Kind::AuthnRequest);
             assert_eq!(r.map(|r| r.id), Ok(Some("i".into())), "{ok}");
         }
         for bad in [
@@ -322,10 +376,13 @@ mod tests {
             r#"<?XML version="1.0"?>"#,
             r#"<?xMl a?>"#,
         ] {
-            assert!(read(&format!("{bad}{DOC}")).is_err(), "{bad}");
+            assert!(
+                read(&format!("{bad}{DOC}"), Kind::AuthnRequest).is_err(),
+                "{bad}"
+            );
         }
         let after = format!(r#"{DOC}<?xml version="1.0"?>"#);
-        assert!(read(&after).is_err());
+        assert!(read(&after, Kind::AuthnRequest).is_err());
     }
 
     #[test]
@@ -335,7 +392,7 @@ mod tests {
                 r#"<p:AuthnRequest xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol" {attrs}>{child}</p:AuthnRequest>"#
             )
         };
-        let ok = read(&root(r#"ID="a&lt;b""#, "")).unwrap();
+        let ok = read(&root(r#"ID="a&lt;b""#, ""), Kind::AuthnRequest).unwrap();
         assert_eq!(ok.id.as_deref(), Some("a<b"));
         for bad in [
             root(r#"ID="a<b""#, ""),
@@ -349,7 +406,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                read(&bad),
+                read(&bad, Kind::AuthnRequest),
                 Err("an attribute value holds `<`".into()),
                 "{bad}"
             );
@@ -363,17 +420,29 @@ mod tests {
                 r#"<{root} xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:a="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:x="urn:x" ID="i" x:ID="other">{issuer}</{root}>"#
             )
         };
-        let r = read(&doc("p:AuthnRequest", "<a:Issuer>urn:sp</a:Issuer>")).unwrap();
+        let r = read(
+            &doc("p:AuthnRequest", "<a:Issuer>urn:sp</a:Issuer>"),
+            Kind::AuthnRequest,
+        )
+        .unwrap();
         assert_eq!(r.id.as_deref(), Some("i"));
         assert_eq!(r.issuer.as_deref(), Some("urn:sp"));
         // An Issuer in another namespace is not the Issuer.
-        let r = read(&doc("p:AuthnRequest", "<x:Issuer>urn:sp</x:Issuer>")).unwrap();
+        let r = read(
+            &doc("p:AuthnRequest", "<x:Issuer>urn:sp</x:Issuer>"),
+            Kind::AuthnRequest,
+        )
+        .unwrap();
         assert_eq!(r.issuer, None);
-        assert!(read(&doc("x:AuthnRequest", "<a:Issuer>urn:sp</a:Issuer>")).is_err());
+        assert!(read(
+            &doc("x:AuthnRequest", "<a:Issuer>urn:sp</a:Issuer>"),
+            Kind::AuthnRequest
+        )
+        .is_err());
         let two = doc(
             "p:AuthnRequest",
             "<a:Issuer>urn:sp</a:Issuer><a:Issuer>urn:b</a:Issuer>",
         );
-        assert!(read(&two).is_err());
+        assert!(read(&two, Kind::AuthnRequest).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! The differential test of `authn_xml`: the AuthnRequest reader against samael's serde parse,
+//! The differential test of `request_xml`: the AuthnRequest reader against samael's serde parse,
 //! which read requests before it, over the fuzz seeds, every truncation of them and variants
 //! of the shapes SPs send (prefixes, entities, whitespace, typed values, odd children).
 //!
@@ -12,7 +12,7 @@
 
 use super::authn_request::{parse, AuthnRequest, RequestError};
 
-/// The request as samael read it (the code `authn_request::parse` had before `authn_xml`).
+/// The request as samael read it (the code `authn_request::parse` had before `request_xml`).
 fn samael_parse(xml: &str) -> Result<AuthnRequest, RequestError> {
     use std::str::FromStr;
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {

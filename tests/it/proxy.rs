@@ -87,12 +87,45 @@ fn public_base(port: u16) -> String {
 /// Two TLS instances configured with nginx's public base, and nginx from nginx-example.conf
 /// in front of them, up: (instances, nginx, public base, nginx's port).
 async fn pair_behind_nginx(fx: &Fixture, sign: &str) -> ([TestIdp; 2], Nginx, String, u16) {
+    pair_with_impostor(fx, sign, None).await
+}
+
+/// The same, but instance `impostor` (if any) presents a TLS certificate of its own, not the
+/// one nginx trusts, and signs as `https://impostor.test`.
+async fn pair_with_impostor(
+    fx: &Fixture,
+    sign: &str,
+    impostor: Option<usize>,
+) -> ([TestIdp; 2], Nginx, String, u16) {
     let (cert, key) = fx.tls();
     let port = free_port();
     let public = public_base(port);
     let server = format!("{}\npublic_base_url = \"{public}\"", fx.tls_server_lines());
-    let a = TestIdp::start(fx.config_full("auto", SECRET_A, &server, sign, "")).await;
-    let b = TestIdp::start(fx.config_full("auto", SECRET_A, &server, sign, "")).await;
+    let mut idps = Vec::new();
+    for i in 0..2 {
+        let cfg = if impostor == Some(i) {
+            let pair = pureconnect_idp::keys::generate::self_signed(
+                "127.0.0.1",
+                2048,
+                30,
+                &["127.0.0.1", "localhost"],
+            )
+            .unwrap();
+            let (c, k) = (fx.path().join("other.crt"), fx.path().join("other.key"));
+            std::fs::write(&c, &pair.cert_pem).unwrap();
+            std::fs::write(&k, &pair.key_pem).unwrap();
+            let lines = format!(
+                "tls_cert = \"{}\"\ntls_key = \"{}\"\npublic_base_url = \"{public}\"",
+                c.display(),
+                k.display()
+            );
+            fx.config_full("https://impostor.test", SECRET_A, &lines, sign, "")
+        } else {
+            fx.config_full("auto", SECRET_A, &server, sign, "")
+        };
+        idps.push(TestIdp::start(cfg).await);
+    }
+    let [a, b]: [TestIdp; 2] = idps.try_into().ok().unwrap();
     let hostport = |i: &TestIdp| i.base.trim_start_matches("https://").to_string();
     let ngx_dir = fx.path().join(format!("nginx-{port}"));
     let nginx = start_nginx(
@@ -336,5 +369,30 @@ async fn a_login_through_nginx_goes_through_while_one_instance_is_stopped() {
             );
         }
         running.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_sends_no_login_to_an_instance_whose_certificate_it_cannot_verify() {
+    // The impostor in each place in turn: one of them is where ip_hash pins this client.
+    for impostor in 0..2 {
+        let fx = Fixture::new();
+        let ([a, b], _nginx, public, port) =
+            pair_with_impostor(&fx, "assertion", Some(impostor)).await;
+        let c = client();
+        let form = get(&c, &request_url(&public)).await;
+        assert_eq!(form.status, 200, "impostor {impostor}: {}", form.body);
+        let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+        let (_, resp, _) =
+            autopost(&done.body).unwrap_or_else(|| panic!("impostor {impostor}: {}", done.body));
+        let found = issuers(&decode_b64(&resp));
+        assert!(
+            found
+                .iter()
+                .all(|i| *i == format!("https://127.0.0.1:{port}")),
+            "impostor {impostor}: {found:?}"
+        );
+        a.stop().await;
+        b.stop().await;
     }
 }

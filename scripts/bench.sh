@@ -11,13 +11,17 @@
 # signature each and nothing else), so one run shows what the machine and the stack take and
 # what the IdP takes. The ceiling is measured before the loads and after them, and the higher
 # is used. It is a benchmark: it prints figures and never fails on speed (only when something
-# does not work at all).
+# does not work at all). Through nginx: the same load, in the same rounds, goes through nginx
+# configured from nginx-example.conf (only ports, upstreams, the public base, the checked TLS
+# name and certificate paths replaced) to a second instance of the same configuration that
+# speaks TLS, so the run shows what the documented proxy costs beside the direct figure.
 #
 # Environment: BENCH_SECONDS (15: each server's load, given in BENCH_ROUNDS (3) rounds that
 # alternate the IdP and the floor), BENCH_CONNECTIONS (16), BENCH_THREADS (wrk's, 1),
 # BENCH_URLS (5000), BENCH_SAMPLE (50), BENCH_FLOOR (1; 0 skips the floor), BENCH_BIN (a binary
 # built before, to compare two builds), BENCH_SIGN (assertion | response | both; assertion is
-# the default of an SP entry and what Genesys Cloud gets).
+# the default of an SP entry and what Genesys Cloud gets), BENCH_NGINX (1; 0 skips the row
+# through nginx, which needs nginx).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,12 +40,27 @@ for tool in wrk xmlsec1 openssl curl "$PY"; do
     command -v "$tool" >/dev/null || { echo "bench.sh needs $tool" >&2; exit 1; }
 done
 
+NGINX=${BENCH_NGINX:-1}
+if [ "$NGINX" != 0 ] && ! command -v nginx >/dev/null; then
+    echo "bench.sh: no nginx, so no row through nginx (BENCH_NGINX=0 to skip it quietly)" >&2
+    NGINX=0
+fi
+
 TMP=$(mktemp -d)
 SERVER_PID=
 FLOOR_PID=
+TLS_PID=
+NGINX_PID=
 cleanup() {
     if [ -n "$FLOOR_PID" ]; then
         kill "$FLOOR_PID" 2>/dev/null || true
+    fi
+    if [ -n "$NGINX_PID" ]; then
+        kill -TERM "$NGINX_PID" 2>/dev/null || true
+        wait "$NGINX_PID" 2>/dev/null || true
+    fi
+    if [ -n "$TLS_PID" ]; then
+        kill "$TLS_PID" 2>/dev/null || true
     fi
     if [ -n "$SERVER_PID" ]; then
         kill "$SERVER_PID" 2>/dev/null || true
@@ -98,7 +117,8 @@ cpu_seconds() {
 session_answers() {
     curl -sf "$BASE/metrics" | awk '/^idp_logins_total\{result="ok_session"/ { s += $2 } END { print s + 0 }'
 }
-# load <pid> <base> <seconds>: wrk through the login URLs with the session cookie. Prints
+# load <pid> <base> <seconds> [paths]: wrk through the login URLs (of $TMP/paths.txt unless
+# given) with the session cookie. Prints
 # "requests duration_us p50_us p99_us bad errors server_cpu_s wrk_cpu_s"; wrk's own lines go
 # to stderr. wrk shares the cores with the server; its CPU (user + system) is read with bash's
 # time.
@@ -106,7 +126,7 @@ load() {
     local c0 c1 line
     c0=$(cpu_seconds "$1")
     TIMEFORMAT='%U %S'
-    { time BENCH_PATHS="$TMP/paths.txt" BENCH_COOKIE="$COOKIE" \
+    { time BENCH_PATHS="${4:-$TMP/paths.txt}" BENCH_COOKIE="$COOKIE" \
         wrk -t "$THREADS" -c "$CONNECTIONS" -d "${3}s" --timeout 10s \
         -s "$ROOT/scripts/bench_wrk.lua" "$2" >"$TMP/wrk.out"; } 2>"$TMP/wrk.time"
     c1=$(cpu_seconds "$1")
@@ -133,20 +153,64 @@ if [ -n "$FLOOR" ]; then
     for _ in $(seq 200); do grep -q ready "$TMP/floor.out" && break; sleep 0.05; done
 fi
 
-# The load is given in rounds, the IdP then the floor in each, so that a host that speeds up
+# Through nginx: a second instance of the same configuration (same secret and signing pair,
+# so the session cookie is good there too) speaking TLS, with nginx-example.conf in front.
+free_port() {
+    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+if [ "$NGINX" != 0 ]; then
+    NGINX_PORT=$(free_port)
+    TLS_ADDR=127.0.0.1:$(free_port)
+    PUBLIC=https://127.0.0.1:$NGINX_PORT/PureConnect
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null
+    sed -e "s|^listen = .*|listen = \"$TLS_ADDR\"\ntls_cert = \"tls.crt\"\ntls_key = \"tls.key\"\npublic_base_url = \"$PUBLIC\"|" \
+        "$TMP/idp.toml" >"$TMP/idp-tls.toml"
+    read -r TLS_PID _ < <("$PY" "$HELPER" start --bin "$BIN" --config "$TMP/idp-tls.toml" \
+        --addr "$TLS_ADDR" --tls --log "$TMP/server-tls.log")
+    mkdir -p "$TMP/nginx/logs"
+    # The example with what the test of it (tests/it/proxy.rs) replaces, and nothing else.
+    sed -e "s|listen 443 ssl;|listen 127.0.0.1:$NGINX_PORT ssl;|" \
+        -e "s|server 10.1.2.3:8043 |server $TLS_ADDR |" \
+        -e "s|server 10.1.2.4:8043 |server $TLS_ADDR |" \
+        -e "s|ININ-REMAP-BASE-URL https://sso.example.com/PureConnect;|ININ-REMAP-BASE-URL $PUBLIC;|" \
+        -e "s|IdpServersCA.pem|$TMP/tls.crt|" \
+        -e "s|proxy_ssl_name pureconnect-idp.internal;|proxy_ssl_name localhost;|" \
+        -e "s|CustomerProxyCertificate.cer|$TMP/tls.crt|" \
+        -e "s|CustomerProxyPrivateKey.bin|$TMP/tls.key|" \
+        "$ROOT/nginx-example.conf" >"$TMP/nginx/nginx.conf"
+    nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
+        -g "daemon off; master_process on; pid $TMP/nginx/nginx.pid; error_log $TMP/nginx/logs/error.log warn;" &
+    NGINX_PID=$!
+    for _ in $(seq 200); do
+        curl -skf -o /dev/null "$PUBLIC/ICNotifierIDP/metadata" && break
+        sleep 0.05
+    done
+    sed 's|^|/PureConnect|' "$TMP/paths.txt" >"$TMP/paths-nginx.txt"
+    curl -sk -H "Cookie: $COOKIE" "$PUBLIC$(head -1 "$TMP/paths.txt")" | grep -q 'name="SAMLResponse"' ||
+        { echo "bench.sh: the SSO-session answer through nginx is not a signed Response" >&2; exit 1; }
+fi
+
+# The load is given in rounds, the IdP then the floor (then nginx) in each, so that a host that speeds up
 # or slows down during the run weighs on both alike (with the IdP's whole load first, then the
 # floor's, a host that sped up meanwhile favoured the floor).
 SEGMENT=$(( SECONDS_LOAD / ROUNDS > 0 ? SECONDS_LOAD / ROUNDS : 1 ))
-echo "== wrk: $THREADS thread(s), $CONNECTIONS connections, $ROUNDS rounds of ${SEGMENT}s on the IdP${FLOOR:+ then on the floor (examples/bench_floor, pages of $PAGE_BYTES bytes)}, $URLS AuthnRequests in turn"
+echo "== wrk: $THREADS thread(s), $CONNECTIONS connections, $ROUNDS rounds of ${SEGMENT}s on the IdP${FLOOR:+ then on the floor (examples/bench_floor, pages of $PAGE_BYTES bytes)}${NGINX_PID:+ then through nginx}, $URLS AuthnRequests in turn"
 ANSWERS0=$(session_answers)
 : >"$TMP/idp.loads"
 : >"$TMP/floor.loads"
+: >"$TMP/nginx.loads"
 for round in $(seq "$ROUNDS"); do
     echo "-- round $round: the IdP" >&2
     load "$SERVER_PID" "$BASE" "$SEGMENT" >>"$TMP/idp.loads"
     if [ -n "$FLOOR" ]; then
         echo "-- round $round: the floor" >&2
         load "$FLOOR_PID" "http://$FLOOR_ADDR" "$SEGMENT" >>"$TMP/floor.loads"
+    fi
+    if [ -n "$NGINX_PID" ]; then
+        echo "-- round $round: through nginx (TLS to the instance)" >&2
+        load "$TLS_PID" "https://127.0.0.1:$NGINX_PORT" "$SEGMENT" "$TMP/paths-nginx.txt" >>"$TMP/nginx.loads"
     fi
 done
 read -r REQUESTS DURATION_US P50_US P99_US BAD ERRORS SERVER_CPU WRK_CPU < <(combine <"$TMP/idp.loads")
@@ -166,6 +230,15 @@ if [ -n "$FLOOR" ]; then
     FLOOR_PID=
 fi
 
+N_REQ=0 N_DUR=1 N_P50=0 N_P99=0 N_BAD=0 N_ERR=0 N_CPU=0 N_WRK=0
+if [ -n "$NGINX_PID" ]; then
+    read -r N_REQ N_DUR N_P50 N_P99 N_BAD N_ERR N_CPU N_WRK < <(combine <"$TMP/nginx.loads")
+    kill -TERM "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true
+    NGINX_PID=
+    kill "$TLS_PID" 2>/dev/null || true
+    TLS_PID=
+fi
+
 CEILING_AFTER=$(ceiling)
 CEILING=$(awk -v a="$CEILING_BEFORE" -v b="$CEILING_AFTER" 'BEGIN { print (a > b) ? a : b }')
 
@@ -179,7 +252,8 @@ awk -v ceiling="$CEILING" -v before="$CEILING_BEFORE" -v after="$CEILING_AFTER" 
     -v sign="$SIGN" -v cpu="$SERVER_CPU" -v wrkcpu="$WRK_CPU" -v threads="$THREADS" \
     -v freq="$F_REQ" -v fdur="$F_DUR" -v fp50="$F_P50" -v fp99="$F_P99" -v fbad="$F_BAD" \
     -v ferr="$F_ERR" -v fcpu="$F_CPU" -v fwrk="$F_WRK" -v bytes="$PAGE_BYTES" \
-    -v answers="$ANSWERS" 'BEGIN {
+    -v answers="$ANSWERS" -v nreq="$N_REQ" -v ndur="$N_DUR" -v np50="$N_P50" -v np99="$N_P99" \
+    -v nbad="$N_BAD" -v nerr="$N_ERR" -v ncpu="$N_CPU" 'BEGIN {
     rps = req / (dur / 1e6)
     frps = freq / (fdur / 1e6)
     f = (freq > 0)
@@ -192,6 +266,14 @@ awk -v ceiling="$CEILING" -v before="$CEILING_BEFORE" -v after="$CEILING_AFTER" 
         printf "| signatures / ceiling (2 per answer) | %.2f | | |\n", 2 * rps / ceiling
     if (f)
         printf "| IdP throughput / floor | %.2f | | |\n", rps / frps
+    if (nreq > 0) {
+        nrps = nreq / (ndur / 1e6)
+        printf "| SSO-session throughput through nginx-example.conf (TLS to the instance) | %.0f req/s | | |\n", nrps
+        printf "| through nginx / direct | %.2f | | |\n", nrps / rps
+        printf "| through nginx: latency p50 / p99 | %.2f / %.2f ms | | |\n", np50 / 1000, np99 / 1000
+        printf "| through nginx: IdP CPU per answer (TLS included) | %.0f us | | |\n", ncpu * 1e6 / nreq
+        printf "| through nginx: answers not 2xx/3xx | %d of %d (+%d socket errors) | | 0 |\n", nbad, nreq, nerr
+    }
     printf "| latency p50 (mean of the rounds) | %.2f ms | %s | |\n", p50 / 1000, f ? sprintf("%.2f ms", fp50 / 1000) : "-"
     printf "| latency p99 (highest of the rounds) | %.2f ms | %s | < 10 ms |\n", p99 / 1000, f ? sprintf("%.2f ms", fp99 / 1000) : "-"
     printf "| server CPU per answer (user + system) | %.0f us | %s | |\n", cpu * 1e6 / req, f ? sprintf("%.0f us", fcpu * 1e6 / freq) : "-"

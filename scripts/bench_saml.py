@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import shlex
+import ssl
 import subprocess
 import sys
 import time
@@ -70,7 +71,13 @@ def cmd_start(a):
         if p.poll() is not None:
             sys.exit(f"the server exited with {p.returncode} before it was ready; see {a.log}")
         try:
-            c = http.client.HTTPConnection(host, int(port), timeout=2)
+            if a.tls:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                c = http.client.HTTPSConnection(host, int(port), timeout=2, context=ctx)
+            else:
+                c = http.client.HTTPConnection(host, int(port), timeout=2)
             c.request("GET", "/readyz")
             if c.getresponse().status == 200:
                 print(p.pid, round((time.monotonic() - t0) * 1000, 1))
@@ -170,6 +177,7 @@ def main():
     s.add_argument("--addr", required=True)
     s.add_argument("--log", required=True)
     s.add_argument("--wrap", default="", help="a command the server runs under (valgrind …)")
+    s.add_argument("--tls", action="store_true", help="the server speaks HTTPS (self-signed)")
     s = sub.add_parser("login")
     s.add_argument("--base", required=True)
     s.add_argument("--sp", required=True)

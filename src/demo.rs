@@ -2,7 +2,8 @@
 //!
 //! Owns creating (once) a self-signed signing certificate, a TLS certificate for loopback and
 //! a session secret under the state folder — no key is ever committed — and the demo users,
-//! which exist only in memory and are printed at start-up as demo-only.
+//! which exist only in memory and are printed at start-up as demo-only. The demo's public base
+//! (and so its Issuer) is its own listen address, and it answers for the loopback names.
 
 use crate::backend::file::{hash_password, FileBackend, UserEntry};
 use crate::config::{BackendConfig, Config};
@@ -79,6 +80,28 @@ pub fn prepare(state_dir: &Path, listen: &str) -> Result<Config, String> {
         users_file: PathBuf::from("(demo users, in memory)"),
     };
     Ok(cfg)
+}
+
+/// Fixes the demo's public base URL, and so its Issuer (`auto`), from the address it listens
+/// on (`local`, after binding: the port may have been 0), and answers for the loopback names
+/// and that address.
+pub fn resolve_base(cfg: &mut Config, local: std::net::SocketAddr, tls: bool) {
+    let ip = if local.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        local.ip()
+    };
+    let host = match ip {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    };
+    let scheme = if tls { "https" } else { "http" };
+    cfg.server.public_base_url = Some(format!("{scheme}://{host}:{}", local.port()));
+    let mut hosts: Vec<String> = crate::web::hosts::LOOPBACK.map(String::from).into();
+    if !hosts.contains(&host) {
+        hosts.push(host);
+    }
+    cfg.server.allowed_hosts = Some(hosts);
 }
 
 /// The demo users as a backend.

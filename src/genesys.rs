@@ -40,11 +40,8 @@ pub fn build(cfg: &Config, region_id: &str, name: &str) -> Result<GenesysConfig,
     })?;
     let base =
         PublicBase::new(parse_base(base).map_err(|m| format!("server.public_base_url {m}"))?);
-    let issuer_uri = if cfg.idp.entity_id == "auto" {
-        base.host_origin()
-    } else {
-        cfg.idp.entity_id.clone()
-    };
+    // The same Issuer the server fixes at start-up.
+    let issuer_uri = cfg.issuer().map_err(|e| e.to_string())?;
     // The relying party identifier is the audience of the SP configured for this region, if
     // any; otherwise the region's default.
     let relying_party = cfg

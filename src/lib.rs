@@ -79,6 +79,10 @@ fn session_secret(cfg: &Config) -> Result<[u8; 32], StartError> {
 /// Builds the application: keys, backend, SP registry, sealing key, TLS.
 pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The Issuer and the Hosts are fixed here, before anything is served.
+    let issuer = cfg.issuer()?;
+    let allowed_hosts = web::hosts::AllowedHosts::from_config(&cfg.server)
+        .map_err(|(i, m)| cfg.invalid(&format!("server.allowed_hosts[{i}]"), m))?;
     let secret = session_secret(&cfg)?;
     let password = keys::password::from_config(&cfg)?;
     let keys = Arc::new(
@@ -131,7 +135,23 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         .server
         .public_base_url
         .as_deref()
-        .and_then(|u| web::remap::parse_base(u).ok());
+        .map(|u| web::remap::parse_base(u).map_err(|m| cfg.invalid("server.public_base_url", m)))
+        .transpose()?;
+    let alternate_public_bases = cfg
+        .server
+        .alternate_public_base_urls
+        .iter()
+        .map(|u| {
+            web::remap::parse_base(u)
+                .map_err(|m| cfg.invalid("server.alternate_public_base_urls", m))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    tracing::info!(
+        %issuer,
+        public_base_url = public_base_url.as_deref().unwrap_or("(none: URLs from the Host)"),
+        allowed_hosts = %allowed_hosts.describe(),
+        "Issuer and hosts fixed at start-up"
+    );
     let default_lang = i18n::Lang::from_tag(&cfg.i18n.default_language).unwrap_or_default();
     let state = AppState {
         keys,
@@ -140,6 +160,9 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         sealer: session::Sealer::new(secret),
         trusted_proxies,
         public_base_url,
+        alternate_public_bases,
+        allowed_hosts,
+        issuer,
         tls: tls.is_some(),
         default_lang,
         demo_sp,

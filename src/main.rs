@@ -166,11 +166,16 @@ async fn serve(
         .listen
         .parse()
         .with_context(|| format!("`{}` is not a listen address", cfg.server.listen))?;
-    let app = pureconnect_idp::build(cfg, opts).await?;
-    let scheme = if app.tls.is_some() { "https" } else { "http" };
+    // Bound first: the demo's public base (its Issuer) is the address it really listens on.
     let listener =
         std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
+    if demo_mode {
+        let tls = !opts.force_http && cfg.server.tls_cert.is_some();
+        demo::resolve_base(&mut cfg, local, tls);
+    }
+    let app = pureconnect_idp::build(cfg, opts).await?;
+    let scheme = if app.tls.is_some() { "https" } else { "http" };
     tracing::info!("listening on {scheme}://{local}");
     if demo_mode {
         let host = if local.ip().is_unspecified() {

@@ -75,6 +75,30 @@ impl Config {
         }
     }
 
+    /// The Issuer of every Response and of the metadata, fixed at start-up: `idp.entity_id`,
+    /// or with `auto` the origin (`https://<host[:port]>`) of `server.public_base_url`. Nothing
+    /// a request carries changes it. `auto` without a public base URL is refused here, when
+    /// the server starts (`build`), not by `load`: the commands that only manage keys or users
+    /// do not need an Issuer.
+    pub fn issuer(&self) -> Result<String, ConfigError> {
+        let id = self.idp.entity_id.trim();
+        if id.is_empty() {
+            return Err(self.invalid("idp.entity_id", "must not be empty (or use \"auto\")"));
+        }
+        if id != "auto" {
+            return Ok(self.idp.entity_id.clone());
+        }
+        let base = self.server.public_base_url.as_deref().ok_or_else(|| {
+            self.invalid(
+                "server.public_base_url",
+                "is required when idp.entity_id = \"auto\": the Issuer is https://<its host>; set it to the public address (e.g. https://sso.example.com/PureConnect), or set idp.entity_id",
+            )
+        })?;
+        let base = crate::web::remap::parse_base(base)
+            .map_err(|m| self.invalid("server.public_base_url", m))?;
+        Ok(crate::web::remap::PublicBase::new(base).host_origin())
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(self.invalid(
@@ -98,6 +122,15 @@ impl Config {
             crate::web::remap::parse_base(u)
                 .map_err(|m| self.invalid("server.public_base_url", m))?;
         }
+        for (i, u) in self.server.alternate_public_base_urls.iter().enumerate() {
+            let key = format!("server.alternate_public_base_urls[{i}]");
+            if self.server.public_base_url.is_none() {
+                return Err(self.invalid(&key, "needs server.public_base_url (the primary one)"));
+            }
+            crate::web::remap::parse_base(u).map_err(|m| self.invalid(&key, m))?;
+        }
+        crate::web::hosts::AllowedHosts::from_config(&self.server)
+            .map_err(|(i, m)| self.invalid(&format!("server.allowed_hosts[{i}]"), m))?;
         for (i, cidr) in self.server.trusted_proxies.iter().enumerate() {
             crate::web::remap::Cidr::parse(cidr)
                 .map_err(|m| self.invalid(&format!("server.trusted_proxies[{i}]"), m))?;

@@ -74,7 +74,14 @@ pub struct ServerConfig {
     pub listen: String,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The primary public base URL; the Issuer of `idp.entity_id = "auto"` comes from it.
     pub public_base_url: Option<String>,
+    /// Other public bases a trusted proxy may announce (a proxy known under two names).
+    #[serde(default)]
+    pub alternate_public_base_urls: Vec<String>,
+    /// The `Host` values answered (`name` or `name:port`); default: the public bases' hosts,
+    /// or the loopback names without a public base URL.
+    pub allowed_hosts: Option<Vec<String>>,
     /// Peers whose `ININ-REMAP-BASE-URL` and `X-Forwarded-For` headers are believed.
     #[serde(default = "default_trusted_proxies")]
     pub trusted_proxies: Vec<String>,
@@ -87,6 +94,8 @@ impl Default for ServerConfig {
             tls_cert: None,
             tls_key: None,
             public_base_url: None,
+            alternate_public_base_urls: Vec::new(),
+            allowed_hosts: None,
             trusted_proxies: default_trusted_proxies(),
         }
     }
@@ -103,7 +112,8 @@ fn default_trusted_proxies() -> Vec<String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdpConfig {
-    /// The Issuer of every Response; `auto` = `https://<host of the public base>`.
+    /// The Issuer of every Response; `auto` = `https://<host of server.public_base_url>`,
+    /// resolved once at start-up.
     #[serde(default = "default_entity_id")]
     pub entity_id: String,
     pub organization_name: Option<String>,

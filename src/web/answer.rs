@@ -55,13 +55,13 @@ pub async fn post_to_acs(
                 .into_response()
         }
     };
-    let issuer = state.entity_id(&origin.base);
+    let issuer = state.entity_id();
     let keys = state.keys.current();
     let org = state.config.idp.organization_name.clone();
     let lifetime = state.config.idp.assertion_lifetime;
     let signed = {
         let a = Addressing {
-            issuer: &issuer,
+            issuer,
             acs: &acs,
             in_response_to: pending.rid.as_deref(),
         };

@@ -97,7 +97,7 @@ pub async fn acs(
         _ => return fail("the RelayState is missing, expired or not ours".into()),
     };
     let metadata = crate::saml::metadata::idp_metadata(
-        &state.entity_id(&origin.base),
+        state.entity_id(),
         &state.sso_url(&origin.base),
         &state.slo_url(&origin.base),
         &state.keys.current(),

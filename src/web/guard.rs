@@ -4,8 +4,10 @@
 //! concurrency limit (beyond it a 503 at once rather than a queue) and the outermost step
 //! that times the request, turns any plain-text error a layer or extractor produced into a
 //! page in the user's language, and adds the security headers (CSP, framing, referrer,
-//! sniffing, HSTS when the public base is https). A handler that sets its own CSP (the
-//! auto-POST page) keeps it.
+//! sniffing, HSTS when the public base is https). A request whose origin is refused (a Host
+//! not in `server.allowed_hosts`, a remap value not ours) gets the 400 page before any route
+//! runs, except the ops endpoints. A handler that sets its own CSP (the auto-POST page) keeps
+//! it.
 
 use super::pages::PageError;
 use super::remap::Origin;
@@ -60,9 +62,12 @@ async fn finish(
     // One semaphore for the whole server (route layers are per route): beyond the limit,
     // a 503 at once rather than a queue.
     let permit = state.in_flight.clone().try_acquire_owned();
-    let mut resp = match permit {
-        Ok(_permit) => next.run(req).await,
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    let mut resp = match (permit, &origin) {
+        // A Host not ours, or a remap value not ours: the 400 page, whatever the route. Load
+        // balancers probe the ops endpoints by address, so those answer whatever the Host.
+        (Ok(_), Err(e)) if !machine_readable => e.clone().into_response(),
+        (Ok(_permit), _) => next.run(req).await,
+        (Err(_), _) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
     let status = resp.status();
     let is_html = resp

@@ -1,4 +1,5 @@
-//! `GET /ICNotifierIDP/metadata`: our SAML metadata at the public URL of this request.
+//! `GET /ICNotifierIDP/metadata`: our SAML metadata (the Issuer fixed at start-up, the
+//! locations under the public base of this request), cacheable for an hour.
 
 use super::remap::Origin;
 use super::AppState;
@@ -10,16 +11,21 @@ use std::sync::Arc;
 pub async fn metadata(State(state): State<Arc<AppState>>, origin: Origin) -> impl IntoResponse {
     let keys = state.keys.current();
     let xml = crate::saml::metadata::idp_metadata(
-        &state.entity_id(&origin.base),
+        state.entity_id(),
         &state.sso_url(&origin.base),
         &state.slo_url(&origin.base),
         &keys,
     );
     (
-        [(
-            header::CONTENT_TYPE,
-            "application/samlmetadata+xml; charset=utf-8",
-        )],
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/samlmetadata+xml; charset=utf-8",
+            ),
+            // A public document that changes only with the configuration or a key rotation
+            // (which publishes the next certificate well ahead): caches may keep it an hour.
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         xml,
     )
 }

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod demo_sp;
 pub mod form_guard;
 pub mod guard;
+pub mod hosts;
 pub mod memo;
 pub mod metadata;
 pub mod ops;
@@ -46,6 +47,12 @@ pub struct AppState {
     pub sealer: Sealer,
     pub trusted_proxies: Vec<Cidr>,
     pub public_base_url: Option<String>,
+    /// `server.alternate_public_base_urls`, checked: other values a trusted proxy may announce.
+    pub alternate_public_bases: Vec<String>,
+    /// The `Host` values this server answers for (the ops endpoints answer any).
+    pub allowed_hosts: hosts::AllowedHosts,
+    /// The Issuer, fixed at start-up (`Config::issuer`).
+    pub issuer: String,
     /// Whether this server itself speaks TLS (for URLs made from the Host header).
     pub tls: bool,
     pub default_lang: Lang,
@@ -62,13 +69,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Our Issuer: the configured entity ID, or with `auto` the public base's host origin.
-    pub fn entity_id(&self, base: &PublicBase) -> String {
-        if self.config.idp.entity_id == "auto" {
-            base.host_origin()
-        } else {
-            self.config.idp.entity_id.clone()
-        }
+    /// Our Issuer: the configured entity ID, or with `auto` the host origin of
+    /// `server.public_base_url`, resolved once at start-up. No request changes it.
+    pub fn entity_id(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The public bases a trusted proxy may announce: the primary one, then the alternates.
+    pub fn public_bases(&self) -> impl Iterator<Item = &String> {
+        self.public_base_url
+            .iter()
+            .chain(&self.alternate_public_bases)
     }
 
     /// The SSO endpoint as SPs are told to use it.

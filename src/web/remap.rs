@@ -1,9 +1,12 @@
 //! PublicBase: the one owner of "what is my URL", and of who the client is.
 //!
 //! Owns the order of choice for the public base URL — `ININ-REMAP-BASE-URL` from a trusted
-//! proxy (validated; an invalid value is a 400, never a silent fallback), then
-//! `server.public_base_url`, then scheme + `Host` — and the client IP (`X-Forwarded-For` from
-//! trusted proxies only). Every URL the identity provider emits is made by [`PublicBase::url`].
+//! proxy (only one of the configured public bases; any other value is a 400, never a silent
+//! fallback), then `server.public_base_url`, then scheme + a listed `Host` when no public base
+//! is configured — and the client IP (`X-Forwarded-For` from trusted proxies only). Every
+//! request's `Host` must be one of `server.allowed_hosts` (see `hosts`). Every URL the identity
+//! provider emits is made by [`PublicBase::url`]; the Issuer is not made here at all (it is
+//! fixed at start-up, see `Config::issuer`).
 
 use super::pages::PageError;
 use super::AppState;
@@ -80,6 +83,14 @@ fn check_base(s: &str) -> Result<String, String> {
     }
     if s.chars().any(|c| c.is_control()) {
         return Err("contains control characters".into());
+    }
+    // Each of these would end or split the value where it is written: a `Set-Cookie` Path
+    // (`;`), a list header (`,`), a quoted attribute (`"`).
+    if let Some(c) = s
+        .chars()
+        .find(|c| matches!(c, ';' | ',' | '"') || c.is_whitespace())
+    {
+        return Err(format!("must not contain {c:?}"));
     }
     let u = url::Url::parse(s).map_err(|_| format!("`{s}` is not an absolute URL"))?;
     if u.scheme() != "https" && u.scheme() != "http" {
@@ -195,15 +206,42 @@ fn resolve(parts: &Parts, state: &AppState) -> Result<Origin, PageError> {
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
     let client_ip = client_ip(state, peer, parts);
+    // HTTP/1.1 names the host in the Host header; HTTP/2 (what browsers speak over TLS)
+    // in the :authority pseudo-header, which arrives as the URI's authority.
+    let host = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .map(str::trim)
+        .filter(|h| valid_host(h))
+        .ok_or_else(|| PageError::bad_request("the request has no usable Host header"))?;
+    if !state.allowed_hosts.allows(host) {
+        tracing::debug!(%peer, host = ?host, "refused a request for a Host not in server.allowed_hosts");
+        return Err(PageError::bad_request(
+            "the Host header names a host this server does not answer for (server.allowed_hosts)",
+        ));
+    }
     if let Some(v) = parts.headers.get(REMAP_HEADER) {
         if trusted(state, peer) {
             let text = v.to_str().map_err(|_| {
                 PageError::bad_request("the ININ-REMAP-BASE-URL header is not ASCII text")
             })?;
-            let base = parse_base(text.trim()).map_err(|m| {
-                tracing::warn!(%peer, "refused an invalid ININ-REMAP-BASE-URL: {m}");
-                PageError::bad_request(format!("the ININ-REMAP-BASE-URL header {m}"))
-            })?;
+            let base = parse_base(text.trim())
+                .and_then(|b| {
+                    state
+                        .public_bases()
+                        .find(|c| **c == b)
+                        .cloned()
+                        .ok_or_else(|| {
+                            "is not one of server.public_base_url, server.alternate_public_base_urls"
+                                .to_string()
+                        })
+                })
+                .map_err(|m| {
+                    tracing::warn!(%peer, "refused an ININ-REMAP-BASE-URL: {m}");
+                    PageError::bad_request(format!("the ININ-REMAP-BASE-URL header {m}"))
+                })?;
             return Ok(Origin {
                 base: PublicBase(base),
                 client_ip,
@@ -217,16 +255,6 @@ fn resolve(parts: &Parts, state: &AppState) -> Result<Origin, PageError> {
             client_ip,
         });
     }
-    // HTTP/1.1 names the host in the Host header; HTTP/2 (what browsers speak over TLS)
-    // in the :authority pseudo-header, which arrives as the URI's authority.
-    let host = parts
-        .headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-        .map(str::trim)
-        .filter(|h| valid_host(h))
-        .ok_or_else(|| PageError::bad_request("the request has no usable Host header"))?;
     let scheme = if state.tls { "https" } else { "http" };
     let base = parse_base(&format!("{scheme}://{host}"))
         .map_err(|m| PageError::bad_request(format!("the Host header {m}")))?;
@@ -279,6 +307,12 @@ mod tests {
             "https://sso.example.com/#x",
             "/relative",
             "ftp://sso.example.com",
+            "https://p.example/a;Domain=evil.example",
+            "https://p.example/a,b",
+            "https://p.example/a\"b",
+            "https://p.example/a b",
+            "https://p.example/a\tb",
+            "https://p.example/a\u{a0}b",
         ] {
             assert!(parse_base(bad).is_err(), "{bad}");
         }

@@ -104,7 +104,7 @@ async fn answer(
         tracing::warn!(sp = %sp.entity_id, "no slo_url configured for this service provider; showing the signed-out page instead of answering");
         return Ok(html(StatusCode::OK, &LoggedOutPage { page: page.clone() }));
     };
-    let xml = logout::response_xml(&state.entity_id(&origin.base), slo_url, &req.id);
+    let xml = logout::response_xml(state.entity_id(), slo_url, &req.id);
     let key = state.keys.active();
     let query = signature::sign_redirect(
         "SAMLResponse",

@@ -205,3 +205,46 @@ fn genesys_config_prints_what_to_enter_and_refuses_unsupported_regions() {
     assert_ne!(code, 0);
     assert!(err.contains("us-east-1"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_issuer_is_its_listen_address_whatever_host_the_browser_names() {
+    let state = tempfile::tempdir().unwrap();
+    let demo = start_demo(state.path());
+    let issuer = demo.url.clone();
+    let port = issuer.rsplit(':').next().unwrap().to_string();
+    let c = crate::hosts::plain_client();
+    // A stranger's Host: the 400 page, no Response.
+    let p = crate::hosts::get_as(&c, &format!("{}/demo", demo.url), "evil.example", "").await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    // A loopback name the demo answers for: it still signs as its listen address.
+    let host = format!("localhost:{port}");
+    let md = crate::hosts::get_as(
+        &c,
+        &format!("{}/ICNotifierIDP/metadata", demo.url),
+        &host,
+        "",
+    )
+    .await;
+    assert!(
+        md.body.contains(&format!("entityID=\"{issuer}\"")),
+        "{}",
+        md.body
+    );
+    let start = crate::hosts::get_as(&c, &format!("{}/demo", demo.url), &host, "").await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    let location = start.headers["location"].to_str().unwrap();
+    let path = location.split_once("/ICNotifierIDP/").unwrap().1;
+    let (_, done) = crate::hosts::login_as(
+        &c,
+        &format!("{}/ICNotifierIDP/{path}", demo.url),
+        &format!("{}/ICNotifierIDP/login?loginType=saml", demo.url),
+        &host,
+        ("agent1", "agent1"),
+    )
+    .await;
+    let (_, resp, _) = autopost(&done.body).expect("a Response");
+    let xml = decode_b64(&resp);
+    let found = crate::hosts::issuers(&xml);
+    assert!(!found.is_empty(), "{xml}");
+    assert!(found.iter().all(|i| *i == issuer), "{found:?}");
+}

@@ -222,9 +222,13 @@ async fn every_page_carries_the_security_headers() {
         ] {
             assert!(csp.contains(part), "{what}: {csp}");
         }
-        if what != "metadata" {
-            assert_eq!(header(p, "cache-control"), "no-store", "{what}");
-        }
+        // The metadata is a public, stable document; the pages are not to be kept.
+        let cache = if what == "metadata" {
+            "public, max-age=3600"
+        } else {
+            "no-store"
+        };
+        assert_eq!(header(p, "cache-control"), cache, "{what}");
     }
     assert!(header(&form, "content-security-policy").contains("form-action 'self';"));
     assert!(!header(&form, "content-security-policy").contains("script-src"));

@@ -1,5 +1,6 @@
 //! Behind nginx and as a switchover pair: real nginx configured from nginx-example.conf, two
-//! identity-provider instances, the remap header from trusted and untrusted peers.
+//! identity-provider instances: a login through it, with one instance stopped, and with a
+//! client sending its own remap header.
 
 use crate::common::*;
 use std::path::Path;
@@ -37,15 +38,32 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// nginx-example.conf with only the ports, upstream addresses and certificate paths changed.
+/// nginx-example.conf with only the ports, upstream addresses, the public base, the upstream
+/// TLS name and the certificate paths changed. The instances' TLS certificate (self-signed,
+/// for 127.0.0.1 and localhost) is the CA nginx checks them with.
 fn nginx_conf(port: u16, upstreams: &[String; 2], cert: &Path, key: &Path) -> String {
     let example =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("nginx-example.conf"))
             .unwrap();
     let subs = [
         ("listen 443 ssl;", format!("listen 127.0.0.1:{port} ssl;")),
-        ("server 10.1.2.3:8043;", format!("server {};", upstreams[0])),
-        ("server 10.1.2.4:8043;", format!("server {};", upstreams[1])),
+        (
+            "server 10.1.2.3:8043 max_fails",
+            format!("server {} max_fails", upstreams[0]),
+        ),
+        (
+            "server 10.1.2.4:8043 max_fails",
+            format!("server {} max_fails", upstreams[1]),
+        ),
+        (
+            "ININ-REMAP-BASE-URL https://sso.example.com/PureConnect;",
+            format!("ININ-REMAP-BASE-URL {};", public_base(port)),
+        ),
+        ("IdpServersCA.pem", cert.display().to_string()),
+        (
+            "proxy_ssl_name pureconnect-idp.internal;",
+            "proxy_ssl_name localhost;".to_string(),
+        ),
         ("CustomerProxyCertificate.cer", cert.display().to_string()),
         ("CustomerProxyPrivateKey.bin", key.display().to_string()),
     ];
@@ -59,6 +77,63 @@ fn nginx_conf(port: u16, upstreams: &[String; 2], cert: &Path, key: &Path) -> St
         conf = conf.replace(from, &to);
     }
     conf
+}
+
+/// The public base nginx on `port` announces.
+fn public_base(port: u16) -> String {
+    format!("https://127.0.0.1:{port}/PureConnect")
+}
+
+/// Two TLS instances configured with nginx's public base, and nginx from nginx-example.conf
+/// in front of them, up: (instances, nginx, public base, nginx's port).
+async fn pair_behind_nginx(fx: &Fixture, sign: &str) -> ([TestIdp; 2], Nginx, String, u16) {
+    pair_with_impostor(fx, sign, None).await
+}
+
+/// The same, but instance `impostor` (if any) presents a TLS certificate of its own, not the
+/// one nginx trusts, and signs as `https://impostor.test`.
+async fn pair_with_impostor(
+    fx: &Fixture,
+    sign: &str,
+    impostor: Option<usize>,
+) -> ([TestIdp; 2], Nginx, String, u16) {
+    let (cert, key) = fx.tls();
+    let port = free_port();
+    let public = public_base(port);
+    let server = format!("{}\npublic_base_url = \"{public}\"", fx.tls_server_lines());
+    let mut idps = Vec::new();
+    for i in 0..2 {
+        let cfg = if impostor == Some(i) {
+            let pair = pureconnect_idp::keys::generate::self_signed(
+                "127.0.0.1",
+                2048,
+                30,
+                &["127.0.0.1", "localhost"],
+            )
+            .unwrap();
+            let (c, k) = (fx.path().join("other.crt"), fx.path().join("other.key"));
+            std::fs::write(&c, &pair.cert_pem).unwrap();
+            std::fs::write(&k, &pair.key_pem).unwrap();
+            let lines = format!(
+                "tls_cert = \"{}\"\ntls_key = \"{}\"\npublic_base_url = \"{public}\"",
+                c.display(),
+                k.display()
+            );
+            fx.config_full("https://impostor.test", SECRET_A, &lines, sign, "")
+        } else {
+            fx.config_full("auto", SECRET_A, &server, sign, "")
+        };
+        idps.push(TestIdp::start(cfg).await);
+    }
+    let [a, b]: [TestIdp; 2] = idps.try_into().ok().unwrap();
+    let hostport = |i: &TestIdp| i.base.trim_start_matches("https://").to_string();
+    let ngx_dir = fx.path().join(format!("nginx-{port}"));
+    let nginx = start_nginx(
+        &ngx_dir,
+        &nginx_conf(port, &[hostport(&a), hostport(&b)], &cert, &key),
+    );
+    wait_for(&format!("{public}/ICNotifierIDP/metadata")).await;
+    ([a, b], nginx, public, port)
 }
 
 fn start_nginx(dir: &Path, conf: &str) -> Nginx {
@@ -113,19 +188,7 @@ async fn wait_for(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pysaml2_logs_in_through_nginx_from_nginx_example_conf() {
     let fx = Fixture::new();
-    let (cert, key) = fx.tls();
-    let server = fx.tls_server_lines();
-    let a = TestIdp::start(fx.config_full("auto", SECRET_A, &server, "both", "")).await;
-    let b = TestIdp::start(fx.config_full("auto", SECRET_A, &server, "both", "")).await;
-    let hostport = |i: &TestIdp| i.base.trim_start_matches("https://").to_string();
-    let port = free_port();
-    let ngx_dir = fx.path().join("nginx");
-    let _nginx = start_nginx(
-        &ngx_dir,
-        &nginx_conf(port, &[hostport(&a), hostport(&b)], &cert, &key),
-    );
-    let public = format!("https://127.0.0.1:{port}/PureConnect");
-    wait_for(&format!("{public}/ICNotifierIDP/metadata")).await;
+    let ([a, b], _nginx, public, port) = pair_behind_nginx(&fx, "both").await;
 
     // The metadata, fetched through the proxy, points through the proxy.
     let md_text = client()
@@ -211,83 +274,125 @@ async fn a_login_started_on_one_server_finishes_on_the_other() {
     other.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_remap_header_is_believed_only_from_trusted_proxies_and_only_when_valid() {
-    let fx = Fixture::new();
-    // Loopback is not trusted here: the test client plays a stranger.
-    let untrusting = TestIdp::start(fx.config_full(
-        "auto",
-        SECRET_A,
-        "trusted_proxies = [\"10.9.9.9/32\"]",
-        "assertion",
-        "",
-    ))
-    .await;
-    let c = client();
-    for path in ["/ICNotifierIDP/metadata", "/nowhere"] {
-        let r = c
-            .get(untrusting.url(path))
-            .header("ININ-REMAP-BASE-URL", "https://evil.example")
-            .header("X-Forwarded-For", "6.6.6.6")
-            .send()
-            .await
-            .unwrap();
-        let body = r.text().await.unwrap();
-        assert!(!body.contains("evil.example"), "{path}: {body}");
-    }
-    let r = c
-        .get(request_url(&untrusting.base))
-        .header("ININ-REMAP-BASE-URL", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    let body = r.text().await.unwrap();
-    assert!(
-        body.contains("login-form") && !body.contains("evil.example"),
-        "{body}"
-    );
-    untrusting.stop().await;
+/// The `<saml:Issuer>` values of a Response's XML.
+fn issuers(xml: &str) -> Vec<String> {
+    crate::hosts::issuers(xml)
+}
 
-    // From a trusted proxy the header is used, and an invalid value is refused, not ignored.
-    let trusting = TestIdp::start(fx.config_full("auto", SECRET_A, "", "assertion", "")).await;
-    let r = c
-        .get(trusting.url("/ICNotifierIDP/metadata"))
-        .header("ININ-REMAP-BASE-URL", "https://sso.example.com/PureConnect")
-        .send()
-        .await
-        .unwrap();
-    let body = r.text().await.unwrap();
-    assert!(
-        body.contains(
-            "Location=\"https://sso.example.com/PureConnect/ICNotifierIDP/login?loginType=saml\""
-        ),
-        "{body}"
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_remap_header_through_nginx_has_no_effect() {
+    let fx = Fixture::new();
+    let ([a, b], _nginx, public, port) = pair_behind_nginx(&fx, "assertion").await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "inin-remap-base-url",
+        "https://evil.example/x;Domain=evil.example"
+            .parse()
+            .unwrap(),
     );
-    assert!(body.contains("entityID=\"https://sso.example.com\""));
-    for bad in [
-        "javascript:alert(1)",
-        "https://user:pw@sso.example.com/PureConnect",
-        "https://sso.example.com/x?y=1",
-        "/PureConnect",
-    ] {
-        let r = c
-            .get(trusting.url("/ICNotifierIDP/metadata"))
-            .header("ININ-REMAP-BASE-URL", bad)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 400, "{bad}");
-        let body = r.text().await.unwrap();
-        assert!(body.contains("ININ-REMAP-BASE-URL"), "{bad}: {body}");
-    }
-    // CR/LF cannot even be sent as a header value by a conforming client; send it raw.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(trusting.base.trim_start_matches("http://"))
-        .await
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .danger_accept_invalid_certs(true)
+        .default_headers(headers)
+        .build()
         .unwrap();
-    s.write_all(b"GET /ICNotifierIDP/metadata HTTP/1.1\r\nHost: x\r\nININ-REMAP-BASE-URL: https://a.example/\rX: y\r\nConnection: close\r\n\r\n").await.unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out).await;
-    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
-    trusting.stop().await;
+    let form = get(&c, &request_url(&public)).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(!form.body.contains("evil.example"), "{}", form.body);
+    let (action, _) = login_form(&form.body);
+    assert_eq!(
+        action,
+        format!("{public}/ICNotifierIDP/login?loginType=saml")
+    );
+    for v in form.headers.get_all("set-cookie") {
+        let v = v.to_str().unwrap();
+        assert!(v.contains("; Path=/PureConnect;"), "{v}");
+        assert!(!v.contains("Domain") && !v.contains("evil"), "{v}");
+    }
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let (acs, resp, _) = autopost(&done.body).expect("a Response through the proxy");
+    assert_eq!(acs, SP_ACS);
+    let xml = decode_b64(&resp);
+    let found = issuers(&xml);
+    assert!(!found.is_empty(), "{xml}");
+    let issuer = format!("https://127.0.0.1:{port}");
+    assert!(found.iter().all(|i| *i == issuer), "{found:?}");
+    let md = get(&c, &format!("{public}/ICNotifierIDP/metadata")).await;
+    assert!(
+        md.body.contains(&format!("entityID=\"{issuer}\"")),
+        "{}",
+        md.body
+    );
+    assert!(!md.body.contains("evil.example"));
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_through_nginx_goes_through_while_one_instance_is_stopped() {
+    // Each of the two in turn: one of them is the one ip_hash pins this client to.
+    for stopped in 0..2 {
+        let fx = Fixture::new();
+        let (pair, _nginx, public, port) = pair_behind_nginx(&fx, "assertion").await;
+        let [a, b] = pair;
+        let running = if stopped == 0 {
+            a.stop().await;
+            b
+        } else {
+            b.stop().await;
+            a
+        };
+        let c = client();
+        // The credential form, then twice the SSO session's answer, all through the one left.
+        for round in 0..3 {
+            let first = get(&c, &request_url(&public)).await;
+            assert_eq!(
+                first.status, 200,
+                "stopped {stopped}, round {round}: {}",
+                first.body
+            );
+            let done = if round == 0 {
+                submit(&c, &first.body, "agent1", "agent1", "login").await
+            } else {
+                first
+            };
+            let (_, resp, rs) = autopost(&done.body)
+                .unwrap_or_else(|| panic!("stopped {stopped}, round {round}: {}", done.body));
+            assert_eq!(rs.as_deref(), Some("keep-me"));
+            let xml = decode_b64(&resp);
+            assert!(
+                issuers(&xml)
+                    .iter()
+                    .all(|i| *i == format!("https://127.0.0.1:{port}")),
+                "{xml}"
+            );
+        }
+        running.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_sends_no_login_to_an_instance_whose_certificate_it_cannot_verify() {
+    // The impostor in each place in turn: one of them is where ip_hash pins this client.
+    for impostor in 0..2 {
+        let fx = Fixture::new();
+        let ([a, b], _nginx, public, port) =
+            pair_with_impostor(&fx, "assertion", Some(impostor)).await;
+        let c = client();
+        let form = get(&c, &request_url(&public)).await;
+        assert_eq!(form.status, 200, "impostor {impostor}: {}", form.body);
+        let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+        let (_, resp, _) =
+            autopost(&done.body).unwrap_or_else(|| panic!("impostor {impostor}: {}", done.body));
+        let found = issuers(&decode_b64(&resp));
+        assert!(
+            found
+                .iter()
+                .all(|i| *i == format!("https://127.0.0.1:{port}")),
+            "impostor {impostor}: {found:?}"
+        );
+        a.stop().await;
+        b.stop().await;
+    }
 }

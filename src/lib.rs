@@ -11,6 +11,7 @@ pub mod genesys;
 pub mod i18n;
 pub mod kept;
 pub mod keys;
+pub mod log_fmt;
 pub mod log_out;
 pub mod metrics;
 pub mod saml;

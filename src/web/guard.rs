@@ -183,11 +183,9 @@ mod tests {
             "{p}"
         );
         assert!(p.contains("script-src 'sha256-"));
-        let p = autopost_csp("https://acs.sp.co.uk/saml");
-        assert!(
-            p.contains("form-action 'self' https://acs.sp.co.uk;"),
-            "{p}"
-        );
+        // Under a public suffix: no wildcard over co.uk.
+        let p = autopost_csp("https://sp.co.uk/saml");
+        assert!(p.contains("form-action 'self' https://sp.co.uk;"), "{p}");
         let p = autopost_csp("http://127.0.0.1:8043/demo/acs");
         assert!(
             p.contains("form-action 'self' http://127.0.0.1:8043;"),

@@ -11,6 +11,7 @@ pub mod genesys;
 pub mod i18n;
 pub mod kept;
 pub mod keys;
+pub mod log_fmt;
 pub mod log_out;
 pub mod metrics;
 pub mod saml;
@@ -95,8 +96,10 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         Some(b) => b,
         None => match &cfg.backend {
             BackendConfig::File { users_file } => {
-                let b =
-                    backend::file::FileBackend::load(users_file).map_err(StartError::Backend)?;
+                let l = &cfg.limits;
+                let b = backend::file::FileBackend::load(users_file)
+                    .map_err(StartError::Backend)?
+                    .bounded(l.hash_concurrency, l.hash_queue, l.hash_wait);
                 tracing::info!(
                     "users file {} holds {} users",
                     users_file.display(),

@@ -113,7 +113,9 @@ fn init_logging(json: bool) {
     if json {
         fmt.json().flatten_event(true).init();
     } else {
-        fmt.init();
+        // Every field value and message escaped: request values cannot forge a line.
+        fmt.fmt_fields(pureconnect_idp::log_fmt::EscapedFields)
+            .init();
     }
 }
 

@@ -2,16 +2,21 @@
 //!
 //! Owns reading and checking the file at start-up, matching a user ID case-insensitively as
 //! CIC does, and verifying the password off the async executor. An unknown user costs the
-//! same hash as a known one, so timing does not tell whether a user exists.
+//! same hash as a known one, so timing does not tell whether a user exists. Hashing is
+//! bounded ([`Bound`]: about twice the cores at once, the rest queued, then busy) and runs in
+//! memory kept for it: each argon2id check needs about 19 MiB, and a fresh allocation each
+//! time let the allocator's arenas grow with every parallel check and keep the memory.
 
+use super::bound::Bound;
 use super::{AuthError, CredentialBackend, Principal};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Argon2, Block, Params};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +38,10 @@ pub struct FileBackend {
     users: HashMap<String, Arc<UserEntry>>,
     /// Verified against when the user does not exist, to even out timing.
     decoy_hash: String,
+    /// Hashes at once, and the queue before them.
+    bound: Bound,
+    /// Argon2 memory of finished checks, for the next ones (at most one per permit).
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 /// Hashes a password as an argon2id PHC string (the form the users file holds).
@@ -83,7 +92,21 @@ impl FileBackend {
         Ok(FileBackend {
             users,
             decoy_hash: hash_password("decoy password that matches nothing")?,
+            bound: Bound::new(Bound::twice_the_cores(), 128, Duration::from_secs(10)),
+            memory: Arc::new(Mutex::new(Vec::new())),
         })
+    }
+
+    /// Sets the hashing bound: `concurrency` hashes at once (0: twice the cores), `queue`
+    /// more waiting, each up to `wait`; beyond, [`AuthError::Busy`].
+    pub fn bounded(mut self, concurrency: usize, queue: usize, wait: Duration) -> FileBackend {
+        let n = if concurrency == 0 {
+            Bound::twice_the_cores()
+        } else {
+            concurrency
+        };
+        self.bound = Bound::new(n, queue, wait);
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -95,14 +118,65 @@ impl FileBackend {
     }
 }
 
-fn verify(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
+/// Whether `password` matches the PHC string `hash`, hashing in `memory` (grown as the
+/// parameters need, kept for the next check). The comparison is constant-time ([`Output`]).
+fn verify(hash: &str, password: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(h) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        argon2::Algorithm::try_from(h.algorithm),
+        Params::try_from(&h),
+    ) else {
+        return false;
+    };
+    let version = match h.version.map(argon2::Version::try_from) {
+        None => argon2::Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    if memory.len() < params.block_count() {
+        memory.resize(params.block_count(), Block::default());
+    }
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..])
+        .is_ok()
+        && Output::new(out).is_ok_and(|o| o == expected)
+}
+
+impl FileBackend {
+    /// Checks `password` against `hash` in a blocking thread, under the bound.
+    async fn check(&self, hash: String, password: SecretString) -> Result<bool, AuthError> {
+        let permit = self.bound.enter().await?;
+        let pool = self.memory.clone();
+        tokio::task::spawn_blocking(move || {
+            // The permit is held until the hash is done, even if the request has gone.
+            let _permit = permit;
+            let mut memory = pool
+                .lock()
+                .map(|mut p| p.pop())
+                .unwrap_or(None)
+                .unwrap_or_default();
+            let ok = verify(&hash, password.expose_secret(), &mut memory);
+            if let Ok(mut p) = pool.lock() {
+                p.push(memory);
+            }
+            ok
         })
-        .unwrap_or(false)
+        .await
+        .map_err(|e| AuthError::Unavailable(format!("password check failed: {e}")))
+    }
 }
 
 #[async_trait::async_trait]
@@ -118,9 +192,7 @@ impl CredentialBackend for FileBackend {
             .as_ref()
             .map_or_else(|| self.decoy_hash.clone(), |u| u.password_hash.clone());
         let pw = SecretString::from(password.expose_secret().to_owned());
-        let ok = tokio::task::spawn_blocking(move || verify(&hash, pw.expose_secret()))
-            .await
-            .map_err(|e| AuthError::Unavailable(format!("password check failed: {e}")))?;
+        let ok = self.check(hash, pw).await?;
         let u = match (entry, ok) {
             (Some(u), true) => u,
             _ => return Err(AuthError::BadCredentials),
@@ -186,6 +258,47 @@ mod tests {
             b.authenticate("noemail", &pw, "en-US").await,
             Err(AuthError::NoEmail)
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn beyond_the_bound_and_its_queue_a_check_is_busy() {
+        let b = Arc::new(backend().bounded(1, 0, Duration::from_secs(5)));
+        let pw = SecretString::from("s3cret".to_string());
+        let checks: Vec<_> = (0..4)
+            .map(|i| {
+                let (b, pw) = (b.clone(), pw.clone());
+                tokio::spawn(async move { b.authenticate(&format!("u{i}"), &pw, "en").await })
+            })
+            .collect();
+        let mut busy = 0;
+        for c in checks {
+            match c.await.unwrap() {
+                Err(AuthError::Busy) => busy += 1,
+                r => assert_eq!(r, Err(AuthError::BadCredentials)),
+            }
+        }
+        assert!(
+            busy >= 1,
+            "one hash at once and no queue: some check was busy"
+        );
+        // Memory is kept for the next check: one buffer for the one permit.
+        assert_eq!(b.memory.lock().unwrap().len(), 1);
+        let p = b.authenticate("agent1", &pw, "en").await.unwrap();
+        assert_eq!(p.user_id, "Agent1");
+    }
+
+    #[test]
+    fn verifies_as_argon2_does() {
+        use argon2::password_hash::PasswordVerifier;
+        let h = hash_password("s3cret").unwrap();
+        let mut mem = Vec::new();
+        for pw in ["s3cret", "s3cre", "S3cret", ""] {
+            let theirs = Argon2::default()
+                .verify_password(pw.as_bytes(), &PasswordHash::new(&h).unwrap())
+                .is_ok();
+            assert_eq!(verify(&h, pw, &mut mem), theirs, "{pw}");
+        }
+        assert!(!verify("not a hash", "x", &mut mem));
     }
 
     #[test]

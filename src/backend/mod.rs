@@ -5,6 +5,7 @@
 //! [`file`] (a users file, for demos and tests) and [`icws`] (CIC's REST API, for production).
 //! A backend never logs a password.
 
+pub mod bound;
 pub mod file;
 pub mod icws;
 
@@ -35,6 +36,9 @@ pub enum AuthError {
     /// The backend could not be asked.
     #[error("backend unavailable: {0}")]
     Unavailable(String),
+    /// Too many checks at once (see [`bound`]): try again in a moment.
+    #[error("too many sign-ins at once")]
+    Busy,
 }
 
 #[async_trait::async_trait]

@@ -61,6 +61,12 @@ pub struct IcwsConfig {
     /// Dotted path of the email in the user's configuration.
     #[serde(default = "default_email_property")]
     pub email_property: String,
+    /// Logins in flight to CIC at once (each opens a CIC session); beyond, they wait.
+    #[serde(default = "default_max_concurrent")]
+    pub max_concurrent: usize,
+    /// The longest a login waits for one of `max_concurrent` before the "busy" page.
+    #[serde(default = "default_max_wait", deserialize_with = "duration")]
+    pub max_wait: Duration,
 }
 
 fn default_application_name() -> String {
@@ -71,6 +77,12 @@ fn default_connect_timeout() -> Duration {
 }
 fn default_request_timeout() -> Duration {
     Duration::from_secs(15)
+}
+fn default_max_concurrent() -> usize {
+    64
+}
+fn default_max_wait() -> Duration {
+    Duration::from_secs(10)
 }
 fn default_email_property() -> String {
     DEFAULT_EMAIL_PROPERTY.into()
@@ -124,6 +136,12 @@ impl IcwsConfig {
         }
         if self.request_timeout.is_zero() {
             return bad("request_timeout", "must be more than 0 seconds".into());
+        }
+        if self.max_concurrent == 0 {
+            return bad("max_concurrent", "must be at least 1".into());
+        }
+        if self.max_wait.is_zero() {
+            return bad("max_wait", "must be more than 0 seconds".into());
         }
         let p = self.email_property.trim();
         if p.is_empty() || p.split('.').any(str::is_empty) {

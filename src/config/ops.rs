@@ -85,6 +85,15 @@ pub struct LimitsConfig {
     /// How long a shutdown waits for requests in flight.
     #[serde(default = "d_shutdown_grace", deserialize_with = "duration")]
     pub shutdown_grace: Duration,
+    /// Password hashes (users-file backend, about 19 MiB each) at once; 0: twice the cores.
+    #[serde(default)]
+    pub hash_concurrency: usize,
+    /// Credential checks that may wait for a hash; beyond it a "busy" page at once.
+    #[serde(default = "d_hash_queue")]
+    pub hash_queue: usize,
+    /// The longest a credential check waits for a hash before the "busy" page.
+    #[serde(default = "d_hash_wait", deserialize_with = "duration")]
+    pub hash_wait: Duration,
 }
 
 fn d_max_body() -> usize {
@@ -99,6 +108,12 @@ fn d_request_timeout() -> Duration {
 fn d_shutdown_grace() -> Duration {
     Duration::from_secs(10)
 }
+fn d_hash_queue() -> usize {
+    128
+}
+fn d_hash_wait() -> Duration {
+    Duration::from_secs(10)
+}
 
 impl Default for LimitsConfig {
     fn default() -> Self {
@@ -107,6 +122,9 @@ impl Default for LimitsConfig {
             max_concurrent: d_max_concurrent(),
             request_timeout: d_request_timeout(),
             shutdown_grace: d_shutdown_grace(),
+            hash_concurrency: 0,
+            hash_queue: d_hash_queue(),
+            hash_wait: d_hash_wait(),
         }
     }
 }
@@ -134,6 +152,9 @@ pub(super) fn validate(cfg: &Config) -> Result<(), ConfigError> {
             "limits.max_body",
             "must be at least 16384 (a POSTed AuthnRequest needs room)",
         ));
+    }
+    if l.hash_wait.is_zero() {
+        return Err(cfg.invalid("limits.hash_wait", "must be more than 0 seconds"));
     }
     if l.max_concurrent == 0 || l.request_timeout.is_zero() {
         return Err(cfg.invalid(

@@ -23,6 +23,8 @@ use std::sync::Arc;
 
 pub const MAX_USER_ID: usize = 256;
 pub const MAX_PASSWORD: usize = 1024;
+/// Seconds a browser told "busy" is asked to wait before trying again.
+const BUSY_RETRY_AFTER: &str = "5";
 
 /// A link back to the SP (the origin of its default ACS), for "start again".
 fn sp_home(state: &AppState, sp_id: Option<&str>) -> Option<String> {
@@ -262,6 +264,28 @@ async fn login(
                 Some("error.backend_unavailable"),
                 StatusCode::SERVICE_UNAVAILABLE,
             )
+        }
+        Err(AuthError::Busy) => {
+            tracing::warn!(
+                backend = state.backend.kind(),
+                "credential check refused: too many sign-ins at once"
+            );
+            audit::login(state, origin, page, sp, user, "busy");
+            let mut r = form_again(
+                state,
+                origin,
+                page,
+                sp,
+                sealed,
+                form,
+                Some("error.login_busy"),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER),
+            );
+            r
         }
         Err(AuthError::NoEmail) => {
             audit::login(state, origin, page, sp, user, "no_email");

@@ -137,15 +137,14 @@ fn csp_for(acs: &str) -> String {
     });
     // The ACS's origin, and its parent domain's subdomains: an SP's ACS commonly answers the
     // POST with a redirect to a sibling host (Genesys Cloud: login.… → apps.…), and browsers
-    // hold redirects after a form submission to form-action too.
+    // hold redirects after a form submission to form-action too. The wildcard only when the
+    // parent is owned by the same party as the ACS (see `sibling_wildcard`).
     let target = match url::Url::parse(acs) {
         Ok(u) => {
             let origin = u.origin().ascii_serialization();
-            match u.host_str().and_then(|h| h.split_once('.')) {
-                Some((_, parent)) if parent.contains('.') && u.port().is_none() => {
-                    format!("{origin} {}://*.{parent}", u.scheme())
-                }
-                _ => origin,
+            match sibling_wildcard(&u) {
+                Some(parent) => format!("{origin} {}://*.{parent}", u.scheme()),
+                None => origin,
             }
         }
         Err(_) => "'self'".into(),
@@ -154,6 +153,25 @@ fn csp_for(acs: &str) -> String {
         "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'sha256-{}'; form-action 'self' {target}; frame-ancestors 'none'; base-uri 'none'",
         *SCRIPT_HASH
     )
+}
+
+/// The parent domain of the ACS host whose subdomains the auto-POST page may post to, if
+/// any: only for a domain name on the default port whose parent is itself a registrable
+/// domain, or lies below one, by the Public Suffix List (compiled in by the `psl` crate).
+/// `login.mypurecloud.com` gives `mypurecloud.com`; `sp.co.uk` or `x.github.io` give none,
+/// since `*.co.uk` or `*.github.io` would be hosts of strangers.
+fn sibling_wildcard(u: &url::Url) -> Option<&str> {
+    let url::Host::Domain(host) = u.host()? else {
+        return None;
+    };
+    if u.port().is_some() {
+        return None;
+    }
+    let (_, parent) = host.split_once('.')?;
+    // `domain` is the registrable part (one label more than the public suffix); the parent
+    // qualifies when it has that many labels at least, i.e. it is not a public suffix itself.
+    psl::domain(parent.as_bytes())?;
+    Some(parent)
 }
 
 #[cfg(test)]
@@ -170,10 +188,55 @@ mod tests {
             "{p}"
         );
         assert!(p.contains("script-src 'sha256-"));
+        // Under a public suffix: no wildcard over co.uk.
+        let p = autopost_csp("https://sp.co.uk/saml");
+        assert!(p.contains("form-action 'self' https://sp.co.uk;"), "{p}");
         let p = autopost_csp("http://127.0.0.1:8043/demo/acs");
         assert!(
             p.contains("form-action 'self' http://127.0.0.1:8043;"),
             "{p}"
         );
+    }
+
+    #[test]
+    fn sibling_wildcard_only_below_a_registrable_domain() {
+        let table: &[(&str, Option<&str>)] = &[
+            // Genesys Cloud: login.… redirects to apps.…, so the wildcard stays.
+            (
+                "https://login.mypurecloud.com/saml",
+                Some("mypurecloud.com"),
+            ),
+            ("https://login.mypurecloud.de/saml", Some("mypurecloud.de")),
+            (
+                "https://login.mypurecloud.com.au/saml",
+                Some("mypurecloud.com.au"),
+            ),
+            (
+                "https://login.usw2.pure.cloud/saml",
+                Some("usw2.pure.cloud"),
+            ),
+            ("https://a.b.example.com/acs", Some("b.example.com")),
+            ("https://acs.example.co.uk/acs", Some("example.co.uk")),
+            // Parent is a public suffix: a wildcard over strangers.
+            ("https://sp.co.uk/acs", None),
+            ("https://x.github.io/acs", None),
+            ("https://x.herokuapp.com/acs", None),
+            ("https://example.com/acs", None),
+            ("https://sp.com.au/acs", None),
+            // Below a private suffix but inside one owner's domain.
+            ("https://login.x.github.io/acs", Some("x.github.io")),
+            // No parent, an address, or a port of its own: the origin only.
+            ("https://localhost/acs", None),
+            ("https://192.0.2.10/acs", None),
+            ("https://[2001:db8::1]/acs", None),
+            ("https://login.example.com:8443/acs", None),
+        ];
+        for (acs, want) in table {
+            let u = url::Url::parse(acs).unwrap();
+            assert_eq!(sibling_wildcard(&u), *want, "{acs}");
+        }
+        let p = csp_for("https://x.github.io/acs");
+        assert!(p.contains("form-action 'self' https://x.github.io;"), "{p}");
+        assert!(!p.contains('*'), "{p}");
     }
 }

@@ -417,8 +417,13 @@ impl Drop for Proc {
 }
 
 pub fn spawn_server(fx: &Fixture, args: &[&str]) -> Proc {
+    spawn_server_with(fx, "", args)
+}
+
+/// [`spawn_server`] with `extra` tables at the end of the fixture's configuration.
+pub fn spawn_server_with(fx: &Fixture, extra: &str, args: &[&str]) -> Proc {
     use std::io::{BufRead, BufReader};
-    fx.config("assertion", "");
+    fx.config("assertion", extra);
     let mut child = Command::new(env!("CARGO_BIN_EXE_pureconnect-idp"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(fx.path().join("idp.toml"))

@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real server on an ephemeral loopback port and checks
 //! what it does with independent software (pysaml2 as the SP, xmlsec1, headless Chromium).
 
+mod backend_bounds;
 mod bad_input;
 mod certs;
 mod common;
@@ -13,6 +14,7 @@ mod icws_bench;
 mod icws_double;
 mod icws_guards;
 mod inbound;
+mod log_lines;
 mod proxy;
 mod remap;
 mod sessions;

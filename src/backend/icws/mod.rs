@@ -6,7 +6,9 @@
 //! server when one is refused, times out or fails. When none answers the login is
 //! [`AuthError::Unavailable`] with every server tried and why. One HTTP client ([`client`]) is
 //! shared by all logins; one login against one server is [`session`]; where the email is in a
-//! user record is [`user`]; `host[:port]` parsing is [`target`].
+//! user record is [`user`]; `host[:port]` parsing is [`target`]. At most
+//! `backend.max_concurrent` logins are in flight at once ([`Bound`]), so a flood cannot open
+//! thousands of CIC sessions; the rest wait up to `backend.max_wait`, then are busy.
 
 pub mod client;
 pub mod session;
@@ -14,6 +16,7 @@ pub mod target;
 pub mod user;
 pub mod wire;
 
+use super::bound::Bound;
 use super::{AuthError, CredentialBackend, Principal};
 use crate::config::IcwsConfig;
 use secrecy::SecretString;
@@ -33,6 +36,8 @@ pub struct IcwsBackend {
     preferred: Mutex<Option<Target>>,
     warnings: Vec<String>,
     insecure: bool,
+    /// Logins in flight at once; the queue is bounded by `limits.max_concurrent` requests.
+    bound: Bound,
 }
 
 impl IcwsBackend {
@@ -62,6 +67,7 @@ impl IcwsBackend {
             preferred: Mutex::new(None),
             warnings: cfg.warnings(),
             insecure: cfg.insecure(),
+            bound: Bound::new(cfg.max_concurrent, usize::MAX, cfg.max_wait),
         })
     }
 
@@ -101,6 +107,7 @@ impl CredentialBackend for IcwsBackend {
         password: &SecretString,
         lang: &str,
     ) -> Result<Principal, AuthError> {
+        let _in_flight = self.bound.enter().await?;
         let mut queue = self.order();
         let mut tried: Vec<(Target, String)> = Vec::new();
         while let Some(t) = queue.pop_front() {

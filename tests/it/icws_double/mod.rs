@@ -16,7 +16,8 @@
 //! Beyond the documentation, for tests: a fixed latency on every answer, and modes that hang,
 //! answer `500`, or reset new connections (read the request, drop the socket with RST);
 //! optional TLS; a count of open sessions; every request seen (method, URI, Accept-Language,
-//! body) and the time spent answering (for the bench). The errorIds other than
+//! body), the time spent answering (for the bench) and the most requests it was answering at
+//! once. The errorIds other than
 //! authenticationFailure used by the tests are examples; the IdP treats them all alike.
 
 mod modes;
@@ -29,7 +30,7 @@ use axum::Router;
 use modes::{behaviour, ResetAcceptor};
 use resources::{connect, disconnect, icws_error, user_record, version};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -82,6 +83,9 @@ pub struct DoubleState {
     latency: Mutex<Duration>,
     seen: Mutex<Vec<Seen>>,
     busy_nanos: AtomicU64,
+    /// Requests being answered now, and the most at once so far.
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
     tls: bool,
 }
 
@@ -164,6 +168,8 @@ impl IcwsDouble {
             latency: Mutex::new(Duration::ZERO),
             seen: Mutex::new(Vec::new()),
             busy_nanos: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            peak_in_flight: AtomicUsize::new(0),
             tls: tls.is_some(),
         });
         let app = Router::new()
@@ -238,6 +244,11 @@ impl IcwsDouble {
             .into_iter()
             .filter(|s| s.method == "POST" && s.uri == "/icws/connection")
             .collect()
+    }
+
+    /// The most requests the double was answering at once so far.
+    pub fn peak_in_flight(&self) -> usize {
+        self.state.peak_in_flight.load(Ordering::SeqCst)
     }
 
     /// Time spent answering since the last call (latency included), and resets it.

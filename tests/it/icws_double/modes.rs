@@ -1,5 +1,6 @@
-//! The double's test-only behaviour: every request recorded and timed, the fixed latency,
-//! and the modes (backup 503, hang, 500, connection reset) applied before the ICWS resources.
+//! The double's test-only behaviour: every request recorded, timed and counted while in
+//! flight, the fixed latency, and the modes (backup 503, hang, 500, connection reset) applied
+//! before the ICWS resources.
 
 use super::resources::icws_error;
 use super::{DoubleState, Mode, Seen};
@@ -20,6 +21,16 @@ use tokio::net::TcpStream;
 /// Records the request, then applies the mode and the latency; times the answer.
 pub async fn behaviour(State(st): State<Arc<DoubleState>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
+    let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    st.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+    // Counted out however the answer ends (a hanging one is dropped with its connection).
+    struct Out<'a>(&'a std::sync::atomic::AtomicUsize);
+    impl Drop for Out<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let _out = Out(&st.in_flight);
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 20)
         .await

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod demo_sp;
 pub mod form_guard;
 pub mod guard;
+pub mod known_browser;
 pub mod memo;
 pub mod metadata;
 pub mod ops;

@@ -11,6 +11,7 @@ mod icws;
 mod icws_bench;
 mod icws_double;
 mod icws_guards;
+mod lockout;
 mod proxy;
 mod sessions;
 mod signing;

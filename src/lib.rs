@@ -146,6 +146,7 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         throttle: throttle::Throttle::new(&cfg.throttle),
         metrics: metrics::Metrics::default(),
         used_forms: web::form_guard::UsedForms::new(cfg.session.login_timeout, 200_000),
+        revoked: Box::new(web::revoked::MemoryRevocations::new(200_000)),
         readiness: std::sync::Mutex::new(None),
         in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_concurrent)),
         config: cfg,

@@ -228,7 +228,7 @@ async fn login(
                     .into_response();
             }
             audit::login(state, origin, page, sp, &p.user_id, "ok");
-            let session = SsoSession::new(&p);
+            let session = SsoSession::new(&p, &pending.b);
             let mut r = post_to_acs(
                 state,
                 origin,

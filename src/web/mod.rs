@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod ops;
 pub mod pages;
 pub mod remap;
+pub mod revoked;
 pub mod slo;
 pub mod sso;
 pub mod sso_session;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub throttle: crate::throttle::Throttle,
     pub metrics: crate::metrics::Metrics,
     pub used_forms: form_guard::UsedForms,
+    /// Sessions ended by a logout.
+    pub revoked: Box<dyn revoked::Revocations>,
     /// Requests being handled (at most `limits.max_concurrent`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// The last readiness check: when, and what it found.

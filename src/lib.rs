@@ -173,6 +173,7 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         metrics: metrics::Metrics::default(),
         used_forms: web::form_guard::UsedForms::new(cfg.session.login_timeout, 200_000),
         seen_requests: Arc::new(saml::inbound::SeenIds::new(200_000)),
+        revoked: Box::new(web::revoked::MemoryRevocations::new(200_000)),
         readiness: std::sync::Mutex::new(None),
         in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_concurrent)),
         config: cfg,

@@ -11,9 +11,20 @@ use std::time::Duration;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThrottleConfig {
-    /// Failed logins of one user ID before it is slowed down.
+    /// Failed logins of one user ID from one client IP (IPv6: /64) before the pair is slowed
+    /// down (browsers that are not known for the user).
     #[serde(default = "d_user_failures")]
     pub user_failures: u32,
+    /// Failed logins of one user ID from all IPs before it is slowed down for every browser
+    /// not known for it: the last resort against a distributed campaign.
+    #[serde(default = "d_user_global_failures")]
+    pub user_global_failures: u32,
+    /// Failed logins a known browser has of its own before it counts as unknown.
+    #[serde(default = "d_browser_failures")]
+    pub browser_failures: u32,
+    /// How long a browser stays known for a user after a sign-in there (0: off).
+    #[serde(default = "d_known_browser_lifetime", deserialize_with = "duration")]
+    pub known_browser_lifetime: Duration,
     /// Failed logins from one client IP before it is slowed down.
     #[serde(default = "d_ip_failures")]
     pub ip_failures: u32,
@@ -23,7 +34,7 @@ pub struct ThrottleConfig {
     /// The first refusal period; it doubles with every further failure.
     #[serde(default = "d_base_delay", deserialize_with = "duration")]
     pub base_delay: Duration,
-    /// The longest a user ID is refused (short, so an attacker cannot lock an agent out).
+    /// The longest a user ID (from one IP, or from all) or a known browser is refused.
     #[serde(default = "d_max_user_delay", deserialize_with = "duration")]
     pub max_user_delay: Duration,
     /// The longest a client IP is refused.
@@ -36,6 +47,15 @@ pub struct ThrottleConfig {
 
 fn d_user_failures() -> u32 {
     5
+}
+fn d_user_global_failures() -> u32 {
+    100
+}
+fn d_browser_failures() -> u32 {
+    5
+}
+fn d_known_browser_lifetime() -> Duration {
+    Duration::from_secs(90 * 24 * 3600)
 }
 fn d_ip_failures() -> u32 {
     30
@@ -60,6 +80,9 @@ impl Default for ThrottleConfig {
     fn default() -> Self {
         ThrottleConfig {
             user_failures: d_user_failures(),
+            user_global_failures: d_user_global_failures(),
+            browser_failures: d_browser_failures(),
+            known_browser_lifetime: d_known_browser_lifetime(),
             ip_failures: d_ip_failures(),
             window: d_window(),
             base_delay: d_base_delay(),
@@ -135,6 +158,12 @@ pub(super) fn validate(cfg: &Config) -> Result<(), ConfigError> {
         return Err(cfg.invalid(
             "throttle.user_failures",
             "user_failures and ip_failures must be at least 1",
+        ));
+    }
+    if t.user_global_failures == 0 || t.browser_failures == 0 {
+        return Err(cfg.invalid(
+            "throttle.user_global_failures",
+            "user_global_failures and browser_failures must be at least 1",
         ));
     }
     if t.max_entries < 100 {

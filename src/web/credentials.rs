@@ -10,7 +10,7 @@ use super::pages::{Page, PageError};
 use super::remap::Origin;
 use super::sso::{page_for, render_form, FormView, Pending, LANG_COOKIE, STATE_PURPOSE};
 use super::sso_session::{self, SsoSession};
-use super::{audit, cookies, form_guard, AppState};
+use super::{audit, cookies, form_guard, known_browser, AppState};
 use crate::backend::AuthError;
 use crate::saml::response::Status;
 use crate::session::SealError;
@@ -123,7 +123,7 @@ pub async fn handle(
             set_lang_cookie(&mut r, origin, page.lang.tag());
             r
         }
-        _ => login(state, origin, &page, &sp, &pending, sealed, form).await,
+        _ => login(state, origin, &page, &sp, headers, &pending, sealed, form).await,
     }
 }
 
@@ -162,11 +162,13 @@ fn set_lang_cookie(r: &mut Response, origin: &Origin, tag: &str) {
     cookies::set(r, origin, LANG_COOKIE, tag, Some(31_536_000));
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn login(
     state: &Arc<AppState>,
     origin: &Origin,
     page: &Page,
     sp: &Arc<ServiceProvider>,
+    headers: &HeaderMap,
     pending: &Pending,
     sealed: &str,
     form: &HashMap<String, String>,
@@ -190,19 +192,28 @@ async fn login(
             StatusCode::OK,
         );
     }
-    if let Err(refusal) = state.throttle.check(user, origin.client_ip) {
-        audit::login(state, origin, page, sp, user, "throttled");
-        state.metrics.throttled();
-        let minutes = refusal.retry_after.as_secs().div_ceil(60).max(1);
-        let mut r = PageError::new(StatusCode::TOO_MANY_REQUESTS, "error.too_many_attempts")
-            .arg("minutes", minutes.to_string())
-            .on(page)
-            .into_response();
-        if let Ok(v) = refusal.retry_after.as_secs().max(1).to_string().parse() {
-            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    // The attempt is counted before the backend sees it, and settled after: parallel guesses
+    // cannot get past the budget. Dropped unsettled (no verdict), it is released.
+    let known = known_browser::id_for(state, headers, user);
+    let ticket = match state
+        .throttle
+        .reserve(user, origin.client_ip, known.as_deref())
+    {
+        Ok(t) => t,
+        Err(refusal) => {
+            audit::login(state, origin, page, sp, user, "throttled");
+            state.metrics.throttled();
+            let minutes = refusal.retry_after.as_secs().div_ceil(60).max(1);
+            let mut r = PageError::new(StatusCode::TOO_MANY_REQUESTS, "error.too_many_attempts")
+                .arg("minutes", minutes.to_string())
+                .on(page)
+                .into_response();
+            if let Ok(v) = refusal.retry_after.as_secs().max(1).to_string().parse() {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            return r;
         }
-        return r;
-    }
+    };
     let secret = SecretString::from(password.to_string());
     let started = std::time::Instant::now();
     let outcome = state
@@ -212,14 +223,14 @@ async fn login(
     state.metrics.backend_latency.observe(started.elapsed());
     match outcome {
         Ok(p) => {
-            state.throttle.succeeded(user);
+            ticket.succeeded();
             if !state.used_forms.claim(&pending.n) {
                 return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
                     .on(page)
                     .into_response();
             }
             audit::login(state, origin, page, sp, &p.user_id, "ok");
-            let session = SsoSession::new(&p);
+            let session = SsoSession::new(&p, &pending.b);
             let mut r = post_to_acs(
                 state,
                 origin,
@@ -231,11 +242,12 @@ async fn login(
             .await;
             if r.status().is_success() {
                 sso_session::store(state, &mut r, origin, &session);
+                known_browser::remember(state, &mut r, origin, headers, user);
             }
             r
         }
         Err(AuthError::BadCredentials) => {
-            state.throttle.failed(user, origin.client_ip);
+            ticket.failed();
             audit::login(state, origin, page, sp, user, "bad_credentials");
             form_again(
                 state,

@@ -11,12 +11,14 @@ pub mod demo_sp;
 pub mod form_guard;
 pub mod guard;
 pub mod hosts;
+pub mod known_browser;
 pub mod memo;
 pub mod metadata;
 pub mod ops;
 pub mod pages;
 pub mod receive;
 pub mod remap;
+pub mod revoked;
 pub mod slo;
 pub mod sso;
 pub mod sso_session;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub used_forms: form_guard::UsedForms,
     /// Signed request IDs already received (replays are refused).
     pub seen_requests: Arc<crate::saml::inbound::SeenIds>,
+    /// Sessions ended by a logout.
+    pub revoked: Box<dyn revoked::Revocations>,
     /// Requests being handled (at most `limits.max_concurrent`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// The last readiness check: when, and what it found.

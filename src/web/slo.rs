@@ -70,7 +70,7 @@ async fn run(
     };
     // A refused LogoutRequest leaves the session alone: it may be forged.
     if r.status().is_success() || r.status().is_redirection() {
-        sso_session::clear(&mut r, &origin);
+        sso_session::end(state, headers, &mut r, &origin);
     }
     r
 }

@@ -7,12 +7,16 @@
 //! timeout when that is shorter), so a burst of logins does not pay for a new seal and a new
 //! `Set-Cookie` each; the idle timeout still slides, in steps of that size: a session ends
 //! between 90% of `idle_timeout` (at least `idle_timeout` less a minute) and `idle_timeout`
-//! after its last use. There is no server-side store: either instance of a pair accepts a cookie the
-//! other made when they share `session.secret`; signing out clears it in this browser.
+//! after its last use. The cookie is bound to the browser it was given to: it carries the
+//! `idp_browser` value of the sign-in (see `form_guard`), and a request without that same
+//! cookie is not let through, so `idp_sso` copied alone to another browser is worth nothing.
+//! A logout ([`end`]) clears the cookie and revokes the session (`revoked`), so a copy of both
+//! cookies no longer signs in either. Either instance of a pair accepts a cookie the other
+//! made when they share `session.secret`; revocations are per instance for now.
 
-use super::cookies;
 use super::remap::Origin;
 use super::AppState;
+use super::{cookies, form_guard};
 use crate::backend::Principal;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -32,16 +36,20 @@ pub struct SsoSession {
     pub authn_instant: i64,
     /// The AuthnStatement's SessionIndex, the same in every assertion of this session.
     pub session_index: String,
+    /// The `idp_browser` value of the browser it was given to.
+    pub browser: String,
 }
 
 impl SsoSession {
-    pub fn new(p: &Principal) -> Self {
+    /// A session for `p`, in the browser whose `idp_browser` value is `browser`.
+    pub fn new(p: &Principal, browser: &str) -> Self {
         SsoSession {
             user_id: p.user_id.clone(),
             email: p.email.clone(),
             display_name: p.display_name.clone(),
             authn_instant: chrono::Utc::now().timestamp(),
             session_index: crate::saml::xml::new_id(),
+            browser: browser.to_string(),
         }
     }
 
@@ -76,8 +84,19 @@ pub fn read(state: &AppState, headers: &HeaderMap) -> Option<SsoSession> {
     read_current(state, headers).map(|c| c.session)
 }
 
-/// [`read`], with the time the cookie was sealed.
+/// [`read`], with the time the cookie was sealed: a live session, in the browser it was given
+/// to, not revoked.
 pub fn read_current(state: &AppState, headers: &HeaderMap) -> Option<Current> {
+    let c = read_unbound(state, headers)?;
+    let live = form_guard::same_browser(headers, &c.session.browser)
+        && !state
+            .revoked
+            .is_revoked(&c.session.session_index, chrono::Utc::now().timestamp());
+    live.then_some(c)
+}
+
+/// The session the cookie holds, whichever browser sent it and revoked or not.
+fn read_unbound(state: &AppState, headers: &HeaderMap) -> Option<Current> {
     if !enabled(state) {
         return None;
     }
@@ -128,6 +147,20 @@ pub fn store(state: &AppState, r: &mut Response, origin: &Origin, s: &SsoSession
 
 pub fn clear(r: &mut Response, origin: &Origin) {
     cookies::clear(r, origin, SSO_COOKIE);
+}
+
+/// A logout: revokes the session the request carries (until it would have expired anyway),
+/// and clears its cookie.
+pub fn end(state: &AppState, headers: &HeaderMap, r: &mut Response, origin: &Origin) {
+    if let Some(c) = read_unbound(state, headers) {
+        let lifetime = i64::try_from(state.config.session.lifetime.as_secs()).unwrap_or(i64::MAX);
+        let until = c.session.authn_instant.saturating_add(lifetime);
+        state.revoked.revoke(
+            &c.session.session_index,
+            until.saturating_add(MAX_CLOCK_AHEAD),
+        );
+    }
+    clear(r, origin);
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod icws_bench;
 mod icws_double;
 mod icws_guards;
 mod inbound;
+mod lockout;
 mod log_lines;
 mod proxy;
 mod remap;

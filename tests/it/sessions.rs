@@ -504,3 +504,93 @@ async fn the_logout_link_shows_the_signed_out_page_in_the_users_language() {
     assert!(is_form(&get(&c, &request_url(&idp.base)).await));
     idp.stop().await;
 }
+
+/// `name=value` of a `Set-Cookie` on `p`.
+fn cookie_pair(p: &Page, name: &str) -> String {
+    let c = set_cookie(p, name).unwrap_or_else(|| panic!("{name} is set"));
+    c.split(';').next().unwrap().to_string()
+}
+
+/// A GET of `url` by a browser that has exactly the cookies `jar`.
+async fn get_with(url: &str, jar: &str) -> Page {
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut r = c.get(url);
+    if !jar.is_empty() {
+        r = r.header("cookie", jar);
+    }
+    page(r.send().await.unwrap()).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copied_session_is_refused_after_the_logout_link_and_after_single_logout() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let mdp = idp.metadata_file(fx.path()).await;
+    let md = mdp.to_str().unwrap();
+    let c = client();
+    let form = get(&c, &request_url(&idp.base)).await;
+    let browser = cookie_pair(&form, "idp_browser");
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let copy = format!("{browser}; {}", cookie_pair(&done, "idp_sso"));
+    // The copy (both cookies) signs its holder in while the session lives...
+    let p = get_with(&request_url(&idp.base), &copy).await;
+    assert!(autopost(&p.body).is_some(), "{}", p.body);
+    // ...and not after the user followed the sign-out link.
+    assert_eq!(get(&c, &idp.url("/ICNotifierIDP/logout")).await.status, 200);
+    let p = get_with(&request_url(&idp.base), &copy).await;
+    assert!(
+        is_form(&p),
+        "a copied session outlived the sign-out: {}",
+        p.body
+    );
+
+    // Single Logout from SP2 ends a session the same way.
+    let req = sp2.authn(md, "redirect", &[]);
+    let form = get(&c, req["url"].as_str().unwrap()).await;
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let (_, resp, _) = autopost(&done.body).expect("an auto-POST form");
+    let (ok, v) = sp2.verify(fx.path(), md, &resp, req["request_id"].as_str());
+    assert!(ok, "{v}");
+    let sidx = v["session_index"].as_str().unwrap().to_string();
+    let copy = format!("{browser}; {}", cookie_pair(&done, "idp_sso"));
+    assert!(!is_form(&get_with(&request_url(&idp.base), &copy).await));
+    let lr = logout_request(&sp2, md, "redirect", &sidx);
+    assert_eq!(get(&c, lr["url"].as_str().unwrap()).await.status, 302);
+    let p = get_with(&request_url(&idp.base), &copy).await;
+    assert!(
+        is_form(&p),
+        "a copied session outlived Single Logout: {}",
+        p.body
+    );
+    idp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_cookie_alone_does_not_sign_in_another_browser() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let c = client();
+    let form = get(&c, &request_url(&idp.base)).await;
+    let browser = cookie_pair(&form, "idp_browser");
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let sso = cookie_pair(&done, "idp_sso");
+    let url = request_url(&idp.base);
+    for jar in [
+        sso.clone(),
+        format!("idp_browser=0123456789abcdef0123456789abcdef; {sso}"),
+        format!("{sso}; idp_browser=x"),
+    ] {
+        let p = get_with(&url, &jar).await;
+        assert!(is_form(&p), "{jar}: {}", p.body);
+        assert!(autopost(&p.body).is_none());
+    }
+    // With the browser it was given to, the session answers.
+    let p = get_with(&url, &format!("{browser}; {sso}")).await;
+    assert!(autopost(&p.body).is_some(), "{}", p.body);
+    idp.stop().await;
+}

@@ -23,8 +23,7 @@ fn authn_request_url(base: &str, issuer: &str) -> String {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let xml = format!("<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_r\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:Issuer>{issuer}</saml:Issuer></samlp:AuthnRequest>");
     format!(
-        "{base}/ICNotifierIDP/login?loginType=saml&RelayState={}&SAMLRequest={}",
-        enc(FORGED),
+        "{base}/ICNotifierIDP/login?loginType=saml&RelayState=r&SAMLRequest={}",
         enc(&pureconnect_idp::saml::binding::encode_redirect(&xml))
     )
 }
@@ -36,10 +35,9 @@ async fn attack(server: &Proc) -> Vec<String> {
     let p = get(
         &c,
         &format!(
-            "{}/ICNotifierIDP/login?loginType=saml&sp={}&RelayState={}",
+            "{}/ICNotifierIDP/login?loginType=saml&sp={}&RelayState=r",
             server.base,
             enc(FORGED),
-            enc(FORGED)
         ),
     )
     .await;
@@ -47,10 +45,13 @@ async fn attack(server: &Proc) -> Vec<String> {
     // An AuthnRequest from an Issuer no SP has.
     let p = get(&c, &authn_request_url(&server.base, FORGED_XML)).await;
     assert_eq!(p.status, 400, "{}", p.body);
-    // A genuine request whose RelayState is forged, then the user ID on its form.
+    // A genuine request whose RelayState is forged: refused (control characters), and the
+    // refusal logged escaped.
     let url = request_url(&server.base)
         .replace("RelayState=keep-me", &format!("RelayState={}", enc(FORGED)));
-    let form = get(&c, &url).await;
+    assert_eq!(get(&c, &url).await.status, 400);
+    // Then the user ID on a genuine form.
+    let form = get(&c, &request_url(&server.base)).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let p = submit(&c, &form.body, FORGED, "wrong", "login").await;
     assert_eq!(p.status, 200, "{}", p.body);

@@ -168,8 +168,8 @@ async fn serve(
         .with_context(|| format!("`{}` is not a listen address", cfg.server.listen))?;
     let app = pureconnect_idp::build(cfg, opts).await?;
     let scheme = if app.tls.is_some() { "https" } else { "http" };
-    let listener =
-        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = pureconnect_idp::web::admission::listen(addr)
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!("listening on {scheme}://{local}");
     if demo_mode {
@@ -190,7 +190,19 @@ async fn serve(
         }
         println!("  metadata {url}/ICNotifierIDP/metadata\n");
     }
-    pureconnect_idp::serve(app, listener, shutdown_signal()).await?;
+    let ops = pureconnect_idp::bind_ops(&app.state.config).with_context(|| {
+        format!(
+            "cannot listen on server.ops_listen {:?}",
+            app.state.config.server.ops_listen
+        )
+    })?;
+    if let Some(o) = &ops {
+        tracing::info!(
+            "operational endpoints (/healthz, /readyz, /metrics) listening on http://{}",
+            o.local_addr()?
+        );
+    }
+    pureconnect_idp::serve_with_ops(app, listener, ops, shutdown_signal()).await?;
     Ok(())
 }
 

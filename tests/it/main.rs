@@ -14,4 +14,5 @@ mod icws_guards;
 mod proxy;
 mod sessions;
 mod signing;
+mod slow_clients;
 mod sso;

@@ -11,6 +11,7 @@ mod icws;
 mod icws_bench;
 mod icws_double;
 mod icws_guards;
+mod ops_listener;
 mod proxy;
 mod sessions;
 mod signing;

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod certs;
+mod client_limits;
 mod common;
 mod demo;
 mod hardening;

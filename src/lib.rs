@@ -176,6 +176,7 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         revoked: Box::new(web::revoked::MemoryRevocations::new(200_000)),
         readiness: std::sync::Mutex::new(None),
         in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_concurrent)),
+        in_flight_per_client: Arc::default(),
         config: cfg,
     };
     Ok(App {
@@ -184,41 +185,112 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
     })
 }
 
+/// The listener of `server.ops_listen`, when it is set. Call it inside the Tokio runtime.
+pub fn bind_ops(cfg: &Config) -> std::io::Result<Option<std::net::TcpListener>> {
+    match &cfg.server.ops_listen {
+        Some(a) => {
+            let addr = a
+                .parse()
+                .map_err(|_| std::io::Error::other(format!("`{a}` is not an address")))?;
+            web::admission::listen(addr).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
 /// Serves the application on `listener` until `shutdown` completes, then lets requests in
 /// flight finish (for at most `limits.shutdown_grace`). Meanwhile the signing keys are
-/// reloaded when their folder changes or on SIGHUP.
+/// reloaded when their folder changes or on SIGHUP. The operational endpoints get their own
+/// listener when `server.ops_listen` is set.
 pub async fn serve(
     app: App,
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let ops = bind_ops(&app.state.config)?;
+    serve_with_ops(app, listener, ops, shutdown).await
+}
+
+/// [`serve`], with the operational endpoints on `ops` (plain HTTP) when it is given.
+pub async fn serve_with_ops(
+    app: App,
+    listener: std::net::TcpListener,
+    ops: Option<std::net::TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();
-    let h = handle.clone();
+    let ops_handle = axum_server::Handle::new();
+    let (h, oh) = (handle.clone(), ops_handle.clone());
     let grace = app.state.config.limits.shutdown_grace;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
         h.graceful_shutdown(Some(grace));
+        oh.graceful_shutdown(Some(grace));
     });
     let watcher = tokio::spawn(keys::watch::run(app.state.keys.clone(), stop_rx));
+    let ops_server = match ops {
+        Some(l) => {
+            l.set_nonblocking(true)?;
+            let service = web::ops_router(app.state.clone()).into_make_service();
+            let server = axum_server::from_tcp(l).handle(ops_handle.clone());
+            Some(tokio::spawn(server.serve(service)))
+        }
+        None => None,
+    };
+    let limits = app.state.config.limits.clone();
+    // Every connection: counted against its peer's cap, its TLS handshake and its first
+    // bytes bounded in time; then hyper bounds the headers and the HTTP/2 streams.
+    let admit = web::admission::Admit::new(
+        limits.max_connections_per_ip,
+        app.state.trusted_proxies.clone(),
+    );
     let service =
         web::router(app.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = match app.tls {
         Some(tls) => {
-            axum_server::from_tcp_rustls(listener, tls)
-                .handle(handle)
-                .serve(service)
-                .await
+            let tls = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .handshake_timeout(limits.tls_handshake_timeout)
+                .acceptor(admit);
+            let acceptor = web::admission::FirstBytes::new(tls, limits.header_read_timeout);
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle);
+            tune(server.http_builder(), &limits);
+            server.serve(service).await
         }
         None => {
-            axum_server::from_tcp(listener)
-                .handle(handle)
-                .serve(service)
-                .await
+            let acceptor = web::admission::FirstBytes::new(admit, limits.header_read_timeout);
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle);
+            tune(server.http_builder(), &limits);
+            server.serve(service).await
         }
     };
+    if let Some(task) = ops_server {
+        ops_handle.graceful_shutdown(Some(grace));
+        let _ = task.await;
+    }
     watcher.abort();
     served
+}
+
+/// hyper's own bounds: the time for a request's headers (HTTP/1; on a kept-alive connection
+/// also the wait for the next request), the streams open at once on an HTTP/2 connection, and
+/// pings that close an HTTP/2 connection whose peer stopped answering.
+fn tune(
+    b: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    l: &config::LimitsConfig,
+) {
+    b.http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(l.header_read_timeout);
+    b.http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_concurrent_streams(l.max_streams_per_connection)
+        .keep_alive_interval(l.header_read_timeout)
+        .keep_alive_timeout(l.header_read_timeout);
 }

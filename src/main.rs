@@ -169,8 +169,8 @@ async fn serve(
         .parse()
         .with_context(|| format!("`{}` is not a listen address", cfg.server.listen))?;
     // Bound first: the demo's public base (its Issuer) is the address it really listens on.
-    let listener =
-        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = pureconnect_idp::web::admission::listen(addr)
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     if demo_mode {
         let tls = !opts.force_http && cfg.server.tls_cert.is_some();
@@ -197,7 +197,19 @@ async fn serve(
         }
         println!("  metadata {url}/ICNotifierIDP/metadata\n");
     }
-    pureconnect_idp::serve(app, listener, shutdown_signal()).await?;
+    let ops = pureconnect_idp::bind_ops(&app.state.config).with_context(|| {
+        format!(
+            "cannot listen on server.ops_listen {:?}",
+            app.state.config.server.ops_listen
+        )
+    })?;
+    if let Some(o) = &ops {
+        tracing::info!(
+            "operational endpoints (/healthz, /readyz, /metrics) listening on http://{}",
+            o.local_addr()?
+        );
+    }
+    pureconnect_idp::serve_with_ops(app, listener, ops, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -85,6 +85,9 @@ pub struct ServerConfig {
     /// Peers whose `ININ-REMAP-BASE-URL` and `X-Forwarded-For` headers are believed.
     #[serde(default = "default_trusted_proxies")]
     pub trusted_proxies: Vec<String>,
+    /// A second, plain-HTTP listener for `/metrics`, `/healthz` and `/readyz`; when set, the
+    /// public listener answers those paths with 404.
+    pub ops_listen: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -97,6 +100,7 @@ impl Default for ServerConfig {
             alternate_public_base_urls: Vec::new(),
             allowed_hosts: None,
             trusted_proxies: default_trusted_proxies(),
+            ops_listen: None,
         }
     }
 }

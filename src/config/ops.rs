@@ -1,7 +1,8 @@
-//! Operational settings: brute-force throttling and request limits.
+//! Operational settings: brute-force throttling, request and connection limits.
 //!
-//! Owns the `[throttle]` and `[limits]` tables, their defaults and their checks. The throttle
-//! itself lives in `crate::throttle`, the limits are applied by the web layer.
+//! Owns the `[throttle]` and `[limits]` tables, their defaults and their checks, and the check
+//! of `server.ops_listen`. The throttle itself lives in `crate::throttle`, the limits are
+//! applied by the web layer.
 
 use super::duration::duration;
 use super::{Config, ConfigError};
@@ -117,6 +118,25 @@ pub struct LimitsConfig {
     /// The longest a credential check waits for a hash before the "busy" page.
     #[serde(default = "d_hash_wait", deserialize_with = "duration")]
     pub hash_wait: Duration,
+    /// How long a client may take to send a request's headers (and, on a kept-alive HTTP/1
+    /// connection, to start the next request).
+    #[serde(default = "d_wait", deserialize_with = "duration")]
+    pub header_read_timeout: Duration,
+    /// How long a client may take to complete the TLS handshake.
+    #[serde(default = "d_wait", deserialize_with = "duration")]
+    pub tls_handshake_timeout: Duration,
+    /// How long a client may take to send a request's whole body.
+    #[serde(default = "d_wait", deserialize_with = "duration")]
+    pub body_read_timeout: Duration,
+    /// Open connections from one peer address (trusted proxies are not counted).
+    #[serde(default = "d_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// Requests of one client IP being received or handled at once.
+    #[serde(default = "d_max_in_flight_per_client")]
+    pub max_in_flight_per_client: usize,
+    /// HTTP/2 streams open at once on one connection.
+    #[serde(default = "d_max_streams_per_connection")]
+    pub max_streams_per_connection: u32,
 }
 
 fn d_max_body() -> usize {
@@ -137,6 +157,18 @@ fn d_hash_queue() -> usize {
 fn d_hash_wait() -> Duration {
     Duration::from_secs(10)
 }
+fn d_wait() -> Duration {
+    Duration::from_secs(10)
+}
+fn d_max_connections_per_ip() -> usize {
+    256
+}
+fn d_max_in_flight_per_client() -> usize {
+    64
+}
+fn d_max_streams_per_connection() -> u32 {
+    32
+}
 
 impl Default for LimitsConfig {
     fn default() -> Self {
@@ -148,6 +180,12 @@ impl Default for LimitsConfig {
             hash_concurrency: 0,
             hash_queue: d_hash_queue(),
             hash_wait: d_hash_wait(),
+            header_read_timeout: d_wait(),
+            tls_handshake_timeout: d_wait(),
+            body_read_timeout: d_wait(),
+            max_connections_per_ip: d_max_connections_per_ip(),
+            max_in_flight_per_client: d_max_in_flight_per_client(),
+            max_streams_per_connection: d_max_streams_per_connection(),
         }
     }
 }
@@ -175,6 +213,14 @@ pub(super) fn validate(cfg: &Config) -> Result<(), ConfigError> {
             "window and base_delay must be more than 0 seconds",
         ));
     }
+    if let Some(a) = &cfg.server.ops_listen {
+        if a.parse::<std::net::SocketAddr>().is_err() {
+            return Err(cfg.invalid(
+                "server.ops_listen",
+                format!("`{a}` is not an address such as 127.0.0.1:9090"),
+            ));
+        }
+    }
     let l = &cfg.limits;
     if l.max_body < 16 * 1024 {
         return Err(cfg.invalid(
@@ -190,6 +236,33 @@ pub(super) fn validate(cfg: &Config) -> Result<(), ConfigError> {
             "limits.max_concurrent",
             "max_concurrent and request_timeout must be more than 0",
         ));
+    }
+    for (key, zero) in [
+        (
+            "limits.header_read_timeout",
+            l.header_read_timeout.is_zero(),
+        ),
+        (
+            "limits.tls_handshake_timeout",
+            l.tls_handshake_timeout.is_zero(),
+        ),
+        ("limits.body_read_timeout", l.body_read_timeout.is_zero()),
+        (
+            "limits.max_connections_per_ip",
+            l.max_connections_per_ip == 0,
+        ),
+        (
+            "limits.max_in_flight_per_client",
+            l.max_in_flight_per_client == 0,
+        ),
+        (
+            "limits.max_streams_per_connection",
+            l.max_streams_per_connection == 0,
+        ),
+    ] {
+        if zero {
+            return Err(cfg.invalid(key, "must be more than 0"));
+        }
     }
     Ok(())
 }

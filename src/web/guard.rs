@@ -1,8 +1,9 @@
 //! What wraps every request: limits, security headers, error pages, latency.
 //!
 //! Owns the layers around the router: the body-size limit, the request timeout, the
-//! concurrency limit (beyond it a 503 at once rather than a queue) and the outermost step
-//! that times the request, turns any plain-text error a layer or extractor produced into a
+//! per-client and server-wide concurrency limits (beyond them a 503 at once rather than a
+//! queue; a body is read, within its own timeout, before a place is taken; the operational
+//! endpoints are outside them) and the outermost step that times the request, turns any plain-text error a layer or extractor produced into a
 //! page in the user's language, and adds the security headers (CSP, framing, referrer,
 //! sniffing, HSTS when the public base is https). A request whose origin is refused (a Host
 //! not in `server.allowed_hosts`, a remap value not ours) gets the 400 page before any route
@@ -13,11 +14,15 @@ use super::pages::PageError;
 use super::remap::Origin;
 use super::sso::page_for;
 use super::AppState;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use crate::config::LimitsConfig;
+use axum::body::{Body, HttpBody};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use http_body_util::{BodyExt, LengthLimitError};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// The policy of every page but the auto-POST one.
@@ -59,15 +64,15 @@ async fn finish(
             lang_headers.insert(h, v.clone());
         }
     }
-    // One semaphore for the whole server (route layers are per route): beyond the limit,
-    // a 503 at once rather than a queue.
-    let permit = state.in_flight.clone().try_acquire_owned();
-    let mut resp = match (permit, &origin) {
-        // A Host not ours, or a remap value not ours: the 400 page, whatever the route. Load
-        // balancers probe the ops endpoints by address, so those answer whatever the Host.
-        (Ok(_), Err(e)) if !machine_readable => e.clone().into_response(),
-        (Ok(_permit), _) => next.run(req).await,
-        (Err(_), _) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    // The operational endpoints are cheap and needed most when the server is busy: they are
+    // outside the limits. Load balancers probe them by address, so they answer whatever the
+    // Host; on every other route a Host or remap value not ours gets the 400 page.
+    let mut resp = if machine_readable {
+        next.run(req).await
+    } else if let Err(e) = &origin {
+        e.clone().into_response()
+    } else {
+        within_limits(&state, &origin, req, next).await
     };
     let status = resp.status();
     let is_html = resp
@@ -83,6 +88,10 @@ async fn finish(
                     "the request is larger than {} bytes",
                     state.config.limits.max_body
                 )),
+            StatusCode::REQUEST_TIMEOUT if resp.extensions().get::<SlowBody>().is_some() => {
+                PageError::new(status, "error.busy")
+                    .detail("the request body did not arrive within limits.body_read_timeout")
+            }
             StatusCode::REQUEST_TIMEOUT => PageError::new(status, "error.busy")
                 .detail("the request took longer than limits.request_timeout"),
             StatusCode::SERVICE_UNAVAILABLE => PageError::new(status, "error.busy"),
@@ -99,6 +108,70 @@ async fn finish(
     security_headers(resp.headers_mut(), https);
     state.metrics.http_latency.observe(started.elapsed());
     resp
+}
+
+/// Marks the 408 of a body that did not arrive in time.
+#[derive(Clone, Copy)]
+struct SlowBody;
+
+/// Runs `req` within the limits: at most `limits.max_in_flight_per_client` requests of one
+/// client at once, its body read (at most `max_body` bytes, within `body_read_timeout`) before
+/// it takes one of the server's `max_concurrent` places, which it holds only while it is
+/// handled. Beyond either count a 503 at once rather than a queue.
+async fn within_limits(
+    state: &Arc<AppState>,
+    origin: &Result<Origin, PageError>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limits = &state.config.limits;
+    let ip = match origin {
+        Ok(o) => o.client_ip,
+        Err(_) => req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
+    };
+    let Some(_client) = state
+        .in_flight_per_client
+        .take(ip, limits.max_in_flight_per_client)
+    else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let req = match read_body(req, limits).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    // One semaphore for the whole server (route layers are per route).
+    match state.in_flight.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+/// The request with its body read into memory, or the answer to a body that is too large
+/// (413), broken (400) or too slow (408).
+async fn read_body(req: Request, limits: &LimitsConfig) -> Result<Request, Response> {
+    if req.body().is_end_stream() {
+        return Ok(req);
+    }
+    if req.body().size_hint().lower() > limits.max_body as u64 {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
+    }
+    let (parts, body) = req.into_parts();
+    let read = http_body_util::Limited::new(body, limits.max_body).collect();
+    match tokio::time::timeout(limits.body_read_timeout, read).await {
+        Ok(Ok(b)) => Ok(Request::from_parts(parts, Body::from(b.to_bytes()))),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(StatusCode::PAYLOAD_TOO_LARGE.into_response())
+        }
+        Ok(Err(_)) => Err(StatusCode::BAD_REQUEST.into_response()),
+        Err(_) => {
+            let mut r = StatusCode::REQUEST_TIMEOUT.into_response();
+            r.extensions_mut().insert(SlowBody);
+            Err(r)
+        }
+    }
 }
 
 fn security_headers(h: &mut HeaderMap, https: bool) {

@@ -1,8 +1,10 @@
 //! The HTTP surface: routes, shared state, and the pieces every handler uses. No XML here.
 //!
-//! Owns the router (which path goes to which handler) and [`AppState`], built once at
-//! start-up and shared read-only by every request.
+//! Owns the routers (which path goes to which handler, on the public listener and on the
+//! operational one) and [`AppState`], built once at start-up and shared read-only by every
+//! request.
 
+pub mod admission;
 pub mod answer;
 pub mod audit;
 pub mod cookies;
@@ -68,6 +70,8 @@ pub struct AppState {
     pub revoked: Box<dyn revoked::Revocations>,
     /// Requests being handled (at most `limits.max_concurrent`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Requests of each client IP being received or handled (`limits.max_in_flight_per_client`).
+    pub in_flight_per_client: Arc<admission::Counts>,
     /// The last readiness check: when, and what it found.
     pub readiness: std::sync::Mutex<Option<(std::time::Instant, ops::Readiness)>>,
 }
@@ -103,10 +107,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(LOGIN_PATH, get(sso::login_get).post(sso::login_post))
         .route(LOGOUT_PATH, get(slo::logout_get).post(slo::logout_post))
         .route(METADATA_PATH, get(metadata::metadata))
-        .route(CSS_PATH, get(ops::stylesheet))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics));
+        .route(CSS_PATH, get(ops::stylesheet));
+    // With a listener of their own, the operational endpoints are not on this one at all.
+    if state.config.server.ops_listen.is_none() {
+        r = ops_routes(r);
+    }
     if state.demo_sp {
         r = r
             .route(DEMO_PATH, get(demo_sp::start))
@@ -114,4 +119,17 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     let r = r.fallback(ops::not_found);
     guard::apply(r.with_state(state.clone()), state)
+}
+
+fn ops_routes(r: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+    r.route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+}
+
+/// The service of `server.ops_listen`: the operational endpoints only, as plain text.
+pub fn ops_router(state: Arc<AppState>) -> Router {
+    ops_routes(Router::new())
+        .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "not found\n") })
+        .with_state(state)
 }

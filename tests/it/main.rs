@@ -4,6 +4,7 @@
 mod backend_bounds;
 mod bad_input;
 mod certs;
+mod client_limits;
 mod common;
 mod demo;
 mod hardening;
@@ -16,8 +17,10 @@ mod icws_guards;
 mod inbound;
 mod lockout;
 mod log_lines;
+mod ops_listener;
 mod proxy;
 mod remap;
 mod sessions;
 mod signing;
+mod slow_clients;
 mod sso;

@@ -1,0 +1,96 @@
+//! The operational endpoints on their own listener (Trust issue): with `server.ops_listen`
+//! set, `/metrics`, `/healthz` and `/readyz` are answered there (plain HTTP) and are 404 on the
+//! public port; without it they stay on the public port.
+
+use crate::common::*;
+
+/// The server on an ephemeral public port and, when the configuration asks for one, an
+/// ephemeral ops port: (public base, ops base, stop).
+async fn start(cfg: pureconnect_idp::config::Config) -> (String, Option<String>, TestStop) {
+    let app = pureconnect_idp::build(cfg, pureconnect_idp::Options::default())
+        .await
+        .unwrap();
+    let ops = pureconnect_idp::bind_ops(&app.state.config).unwrap();
+    let ops_base = ops
+        .as_ref()
+        .map(|l| format!("http://{}", l.local_addr().unwrap()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        pureconnect_idp::serve_with_ops(app, listener, ops, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (base, ops_base, TestStop(tx, task))
+}
+
+struct TestStop(
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+impl TestStop {
+    async fn stop(self) {
+        let _ = self.0.send(());
+        let _ = self.1.await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_health_and_readiness_move_to_the_ops_listener_when_it_is_set() {
+    let fx = Fixture::new();
+    let c = client();
+    let paths = ["/metrics", "/healthz", "/readyz"];
+
+    // With an ops listener: there, and not on the public port.
+    let cfg = fx.config_full(
+        "https://idp.test",
+        SECRET_A,
+        "ops_listen = \"127.0.0.1:0\"",
+        "assertion",
+        "",
+    );
+    let (base, ops, stop) = start(cfg).await;
+    let ops = ops.expect("an ops listener");
+    assert_ne!(base, ops);
+    for p in paths {
+        let public = get(&c, &format!("{base}{p}")).await;
+        assert_eq!(public.status, 404, "{p} on the public port");
+        let o = get(&c, &format!("{ops}{p}")).await;
+        assert_eq!(o.status, 200, "{p} on the ops port: {}", o.body);
+    }
+    let m = get(&c, &format!("{ops}/metrics")).await;
+    assert!(
+        m.body.contains("idp_http_request_duration_seconds"),
+        "{}",
+        m.body
+    );
+    // The public port still serves the IdP, the ops port nothing else.
+    assert_eq!(get(&c, &request_url(&base)).await.status, 200);
+    assert_eq!(get(&c, &request_url(&ops)).await.status, 404);
+    stop.stop().await;
+
+    // Without: on the public port, as before.
+    let cfg = fx.config("assertion", "");
+    let (base, ops, stop) = start(cfg).await;
+    assert!(ops.is_none());
+    for p in paths {
+        assert_eq!(get(&c, &format!("{base}{p}")).await.status, 200, "{p}");
+    }
+    stop.stop().await;
+}
+
+#[test]
+fn a_bad_ops_listen_address_is_refused_naming_the_key() {
+    let fx = Fixture::new();
+    let text = "[server]\nops_listen = \"metrics-host\"\n[session]\nsecret = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n";
+    let file = fx.path().join("bad.toml");
+    std::fs::write(&file, text).unwrap();
+    let e = pureconnect_idp::config::Config::load(&file)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("server.ops_listen"), "{e}");
+}

@@ -80,6 +80,7 @@ fn session_secret(cfg: &Config) -> Result<[u8; 32], StartError> {
 /// Builds the application: keys, backend, SP registry, sealing key, TLS.
 pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    saml::xmlsec_log::install();
     // The Issuer and the Hosts are fixed here, before anything is served.
     let issuer = cfg.issuer()?;
     let allowed_hosts = web::hosts::AllowedHosts::from_config(&cfg.server)

@@ -13,3 +13,4 @@ pub mod response;
 pub mod sign;
 pub mod signature;
 pub mod xml;
+pub mod xmlsec_log;

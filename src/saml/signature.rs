@@ -107,7 +107,10 @@ pub fn verify_xml(
         ReduceMode::ValidateAndMarkNoAncestors,
         allowed,
     )
-    .map_err(|_| SigError::Invalid)?;
+    .map_err(|_| SigError::Invalid);
+    // The first check initializes libxmlsec, which puts its own error callback back.
+    super::xmlsec_log::install();
+    let reduced = reduced?;
     if root_id_of(&reduced).as_deref() != Some(root_id) {
         return Err(SigError::NotRoot);
     }

@@ -407,6 +407,8 @@ pub struct Proc {
     pub base: String,
     /// Every line it has written to standard output so far.
     pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Every line it has written to standard error so far.
+    pub errors: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Proc {
@@ -430,9 +432,17 @@ pub fn spawn_server_with(fx: &Fixture, extra: &str, args: &[&str]) -> Proc {
         .args(args)
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let err_reader = BufReader::new(child.stderr.take().unwrap()).lines();
+    let keep_err = errors.clone();
+    std::thread::spawn(move || {
+        for l in err_reader.map_while(Result::ok) {
+            keep_err.lock().unwrap().push(l);
+        }
+    });
     let mut reader = BufReader::new(child.stdout.take().unwrap()).lines();
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut base = None;
@@ -458,6 +468,7 @@ pub fn spawn_server_with(fx: &Fixture, extra: &str, args: &[&str]) -> Proc {
         child,
         base: base.expect("the server printed its address"),
         lines,
+        errors,
     }
 }
 

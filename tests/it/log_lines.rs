@@ -142,3 +142,68 @@ async fn json_log_lines_stay_one_valid_object_each_with_the_values_intact() {
         .expect("the refused IdP-initiated login");
     assert_eq!(sp["sp"], FORGED);
 }
+
+/// The XML-signature check's own error reports: libxmlsec printed them raw to standard error,
+/// with the text of a failing `Transform Algorithm` in them, so a POSTed request for an SP with
+/// a certificate wrote whole lines of the attacker's choosing there, signed or not.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_signature_checks_own_error_reports_cannot_forge_a_line() {
+    let fx = Fixture::new();
+    let pair = pureconnect_idp::keys::generate::self_signed("sp2", 2048, 30, &[]).unwrap();
+    let cert = fx.path().join("sp2.crt");
+    std::fs::write(&cert, &pair.cert_pem).unwrap();
+    let sp2 = format!(
+        "[[service_providers]]\nentity_id = \"urn:test:sp2\"\nacs_urls = [\"https://sp2.test/acs\"]\ncertificate_file = \"{}\"\n",
+        cert.display()
+    );
+    for format in ["text", "json"] {
+        let server = spawn_server_with(&fx, &sp2, &["--log-format", format]);
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let forged = "1999-12-31T23:59:59Z  INFO audit: login result=&quot;ok&quot; user=admin";
+        let xml = format!(
+            "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_x\" Version=\"2.0\" IssueInstant=\"{now}\" Destination=\"{}/ICNotifierIDP/login?loginType=saml\"><saml:Issuer>urn:test:sp2</saml:Issuer>\
+             <ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/><ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/>\
+             <ds:Reference URI=\"#_x\"><ds:Transforms><ds:Transform Algorithm=\"x&#10;{forged}&#10;\"/></ds:Transforms><ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo>\
+             <ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature></samlp:AuthnRequest>",
+            server.base
+        );
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &xml);
+        let p = post(
+            &client(),
+            &format!("{}/ICNotifierIDP/login?loginType=saml", server.base),
+            &[("SAMLRequest", &b64)],
+        )
+        .await;
+        assert_eq!(p.status, 400, "{}", p.body);
+        // The refusal is logged; wait for it, then look at both streams.
+        let mut seen = false;
+        for _ in 0..50 {
+            seen = server
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains("refused an AuthnRequest"));
+            if seen {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(seen, "{format}: the refusal was logged");
+        let all: Vec<String> = server
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .chain(server.errors.lock().unwrap().iter())
+            .cloned()
+            .collect();
+        for l in &all {
+            assert!(
+                !l.trim_start().starts_with("1999-12-31T23:59:59Z")
+                    && !l.contains("func=xmlSec"),
+                "{format}: a line the client wrote, or a raw libxmlsec report: {l:?}"
+            );
+        }
+    }
+}

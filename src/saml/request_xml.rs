@@ -128,13 +128,6 @@ pub fn read(xml: &str, kind: Kind) -> Result<RawRequest, String> {
                             .collect::<String>()
                     ));
                 }
-                if depth > 0 {
-                    // Attributes are parsed when asked for: ask, so that an element stepped
-                    // over is well-formed too.
-                    for a in e.attributes() {
-                        attribute(a)?;
-                    }
-                }
                 let field = Field::of(kind, e.local_name().as_ref());
                 if depth == 0 {
                     if !(in_ns(PROTOCOL_NS) && e.local_name().as_ref() == kind.local_name()) {
@@ -153,6 +146,20 @@ pub fn read(xml: &str, kind: Kind) -> Result<RawRequest, String> {
                         *f.slot(&mut out) = Some(String::new());
                     } else {
                         taking = Some((f, String::new()));
+                    }
+                }
+                // Attributes are parsed when asked for: ask, so that an element stepped over is
+                // well-formed too, its prefixes declared and its character references XML's.
+                for a in e.attributes() {
+                    let a = attribute(a)?;
+                    if let (ResolveResult::Unknown(p), _) = r.resolver().resolve_attribute(a.key) {
+                        return Err(format!(
+                            "the prefix `{}` is not declared",
+                            String::from_utf8_lossy(&p)
+                                .chars()
+                                .take(40)
+                                .collect::<String>()
+                        ));
                     }
                 }
                 if empty {
@@ -188,7 +195,8 @@ pub fn read(xml: &str, kind: Kind) -> Result<RawRequest, String> {
             }
             Event::GeneralRef(g) => {
                 let c = match g.resolve_char_ref().map_err(|e| e.to_string())? {
-                    Some(c) => c,
+                    Some(c) if is_xml_char(c) => c,
+                    Some(_) => return Err(NOT_XML_CHAR.into()),
                     None => predefined(&g.decode().map_err(|e| e.to_string())?)
                         .ok_or("the XML names an entity that is not defined")?,
                 };
@@ -201,6 +209,9 @@ pub fn read(xml: &str, kind: Kind) -> Result<RawRequest, String> {
             Event::DocType(_) => return Err("the XML has a document type declaration".into()),
             Event::PI(p) if p.target().eq_ignore_ascii_case(b"xml") => {
                 return Err("a processing instruction takes the reserved name xml".into())
+            }
+            Event::PI(_) if root_done => {
+                return Err("there is a processing instruction after the root element".into())
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => break,
@@ -242,10 +253,12 @@ fn declaration(d: &BytesDecl) -> Result<(), String> {
             b"version" => {
                 v.len() > 2 && v.starts_with(b"1.") && v[2..].iter().all(u8::is_ascii_digit)
             }
+            // The document is read as UTF-8 text (and so is the signed part by libxml2): a
+            // declaration naming another encoding would make the two readings differ.
             b"encoding" => {
-                v.first().is_some_and(u8::is_ascii_alphabetic)
-                    && v.iter()
-                        .all(|b| b.is_ascii_alphanumeric() || b".-_".contains(b))
+                v.eq_ignore_ascii_case(b"UTF-8")
+                    || v.eq_ignore_ascii_case(b"UTF8")
+                    || v.eq_ignore_ascii_case(b"US-ASCII")
             }
             _ => v == b"yes" || v == b"no",
         };
@@ -261,14 +274,50 @@ fn declaration(d: &BytesDecl) -> Result<(), String> {
     }
 }
 
-/// An attribute that is well-formed: quick-xml checks its syntax, this the one character
-/// XML 1.0 forbids in a value and quick-xml lets through (`<`, which is written `&lt;`).
+/// An attribute that is well-formed: quick-xml checks its syntax, this what XML 1.0 forbids
+/// in a value and quick-xml lets through: `<` (which is written `&lt;`), and a character
+/// reference to a character XML does not allow (`&#1;`).
 fn attribute(a: Result<Attribute<'_>, AttrError>) -> Result<Attribute<'_>, String> {
     let a = a.map_err(|e| e.to_string())?;
     if a.value.contains(&b'<') {
         return Err("an attribute value holds `<`".into());
     }
+    if !char_refs_are_xml(&a.value) {
+        return Err(NOT_XML_CHAR.into());
+    }
     Ok(a)
+}
+
+const NOT_XML_CHAR: &str = "a character reference names a character XML does not allow";
+
+/// XML 1.0's `Char`: tab, line feed, carriage return and the rest from U+0020, without the
+/// surrogates and U+FFFE, U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Whether every `&#…;` in `value` names an XML character (a malformed one is left to the
+/// unescaping, which refuses it).
+fn char_refs_are_xml(value: &[u8]) -> bool {
+    let mut rest = value;
+    while let Some(at) = rest.windows(2).position(|w| w == b"&#") {
+        rest = &rest[at + 2..];
+        let Some(end) = rest.iter().position(|&b| b == b';') else {
+            return true;
+        };
+        let digits = std::str::from_utf8(&rest[..end]).unwrap_or("");
+        let n = match digits.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16),
+            None => digits.parse::<u32>(),
+        };
+        if let Ok(n) = n {
+            if !char::from_u32(n).is_some_and(is_xml_char) {
+                return false;
+            }
+        }
+        rest = &rest[end..];
+    }
+    true
 }
 
 /// Whether `bytes` holds a control character other than tab, line feed and carriage return,
@@ -350,7 +399,7 @@ mod tests {
             r#"<?xml version='1.0' encoding='utf-8'?>"#,
             r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>"#,
             r#"<?xml version = "1.1"  standalone="yes" ?>"#,
-            "\u{feff}<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+            "\u{feff}<?xml version=\"1.0\" encoding=\"US-ASCII\"?>",
             r#"<?xml-stylesheet href="a"?>"#,
         ] {
             let r = read(&format!("{ok}\n{DOC}"), Kind::AuthnRequest);
@@ -369,6 +418,8 @@ mod tests {
             r#"<?xml version="1.0" standalone="maybe"?>"#,
             r#"<?xml version="1.0" encoding="8bit"?>"#,
             r#"<?xml version="1.0" encoding="UTF 8"?>"#,
+            r#"<?xml version="1.0" encoding="UTF-16"?>"#,
+            r#"<?xml version="1.0" encoding="ISO-8859-1"?>"#,
             r#"<?xml version="1.0" other="x"?>"#,
             r#"<?xml version="1.0" encoding?>"#,
             r#" <?xml version="1.0"?>"#,
@@ -383,6 +434,8 @@ mod tests {
         }
         let after = format!(r#"{DOC}<?xml version="1.0"?>"#);
         assert!(read(&after, Kind::AuthnRequest).is_err());
+        assert!(read(&format!("{DOC}<?pi x?>"), Kind::AuthnRequest).is_err());
+        assert!(read(&format!("{DOC}\n<!-- c -->\n"), Kind::AuthnRequest).is_ok());
     }
 
     #[test]
@@ -410,6 +463,38 @@ mod tests {
                 Err("an attribute value holds `<`".into()),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn character_references_and_attribute_prefixes_are_checked() {
+        let root = |attrs: &str, child: &str| {
+            format!(
+                r#"<p:AuthnRequest xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:a="urn:oasis:names:tc:SAML:2.0:assertion" {attrs}>{child}</p:AuthnRequest>"#
+            )
+        };
+        for ok in [
+            root(
+                r#"ID="a&#10;b&#x9;&#233;&#x1F600;""#,
+                "<a:Issuer>x&#xA;y</a:Issuer>",
+            ),
+            root(r#"ID="i" a:x="1""#, ""),
+        ] {
+            assert!(read(&ok, Kind::AuthnRequest).is_ok(), "{ok}");
+        }
+        for bad in [
+            root(r#"ID="_a&#1;b""#, ""),
+            root(r#"ID="i" Destination="&#x1B;""#, ""),
+            root(r#"ID="i""#, "<a:Issuer>urn:&#27;sp</a:Issuer>"),
+            root(r#"ID="i""#, "<a:Issuer>&#xFFFE;</a:Issuer>"),
+            root(
+                r#"ID="i""#,
+                r#"<p:Extensions><p:X y="&#0;"/></p:Extensions>"#,
+            ),
+            root(r#"ID="i" zz:a="1""#, ""),
+            root(r#"ID="i""#, r#"<p:NameIDPolicy zz:Format="x"/>"#),
+        ] {
+            assert!(read(&bad, Kind::AuthnRequest).is_err(), "{bad}");
         }
     }
 

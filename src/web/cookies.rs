@@ -9,16 +9,24 @@ use super::remap::Origin;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 
-/// The value of cookie `name` in the request, if present.
+/// The value of cookie `name` in the request, if present once. A cookie of ours that comes
+/// twice was set a second time by someone else (a sibling host can set one for a longer
+/// `Path`, which browsers send first: cookie tossing), so it counts as absent: no choice
+/// between the two is safe.
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let mut found = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v);
+    let first = found.next();
+    match found.next() {
+        Some(_) => None,
+        None => first,
+    }
 }
 
 fn path_of(origin: &Origin) -> String {

@@ -25,6 +25,8 @@ pub async fn metadata(State(state): State<Arc<AppState>>, origin: Origin) -> imp
             // A public document that changes only with the configuration or a key rotation
             // (which publishes the next certificate well ahead): caches may keep it an hour.
             (header::CACHE_CONTROL, "public, max-age=3600"),
+            // Its locations follow the public base the proxy names.
+            (header::VARY, "Host, ININ-REMAP-BASE-URL"),
         ],
         xml,
     )

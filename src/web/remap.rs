@@ -224,6 +224,11 @@ fn resolve(parts: &Parts, state: &AppState) -> Result<Origin, PageError> {
     }
     if let Some(v) = parts.headers.get(REMAP_HEADER) {
         if trusted(state, peer) {
+            if parts.headers.get_all(REMAP_HEADER).iter().count() > 1 {
+                return Err(PageError::bad_request(
+                    "the ININ-REMAP-BASE-URL header appears more than once",
+                ));
+            }
             let text = v.to_str().map_err(|_| {
                 PageError::bad_request("the ININ-REMAP-BASE-URL header is not ASCII text")
             })?;

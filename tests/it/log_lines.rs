@@ -200,8 +200,7 @@ async fn the_signature_checks_own_error_reports_cannot_forge_a_line() {
             .collect();
         for l in &all {
             assert!(
-                !l.trim_start().starts_with("1999-12-31T23:59:59Z")
-                    && !l.contains("func=xmlSec"),
+                !l.trim_start().starts_with("1999-12-31T23:59:59Z") && !l.contains("func=xmlSec"),
                 "{format}: a line the client wrote, or a raw libxmlsec report: {l:?}"
             );
         }

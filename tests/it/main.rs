@@ -7,6 +7,7 @@ mod certs;
 mod client_limits;
 mod common;
 mod demo;
+mod doubled;
 mod hardening;
 mod hosts;
 mod i18n;

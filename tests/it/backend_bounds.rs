@@ -32,11 +32,11 @@ async fn form_at(base: &str) -> (reqwest::Client, Page) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_parallel_credential_posts_keep_the_servers_peak_memory_bounded() {
     let fx = Fixture::new();
-    // The brute-force throttle would refuse most of them before any hash: it is not the
-    // bound under test here.
+    // The brute-force throttle would refuse most of them before any hash, and the cap on one
+    // client's requests in flight (64) the rest: neither is the bound under test here.
     let server = spawn_server_with(
         &fx,
-        "[throttle]\nip_failures = 100000\nuser_failures = 100000\n",
+        "[throttle]\nip_failures = 100000\nuser_failures = 100000\n[limits]\nmax_in_flight_per_client = 1000\n",
         &[],
     );
     let (c, form) = form_at(&server.base).await;

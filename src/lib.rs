@@ -232,16 +232,24 @@ pub async fn serve_with_ops(
         oh.graceful_shutdown(Some(grace));
     });
     let watcher = tokio::spawn(keys::watch::run(app.state.keys.clone(), stop_rx));
+    let limits = app.state.config.limits.clone();
     let ops_server = match ops {
         Some(l) => {
             l.set_nonblocking(true)?;
             let service = web::ops_router(app.state.clone()).into_make_service();
-            let server = axum_server::from_tcp(l).handle(ops_handle.clone());
+            // The same bounds as the public port (every peer counted: no proxy stands in
+            // front of the probes), so connections left open here cannot use up the
+            // process's file descriptors either.
+            let admit = web::admission::Admit::new(limits.max_connections_per_ip, Vec::new());
+            let acceptor = web::admission::FirstBytes::new(admit, limits.header_read_timeout);
+            let mut server = axum_server::from_tcp(l)
+                .acceptor(acceptor)
+                .handle(ops_handle.clone());
+            tune(server.http_builder(), &limits);
             Some(tokio::spawn(server.serve(service)))
         }
         None => None,
     };
-    let limits = app.state.config.limits.clone();
     // Every connection: counted against its peer's cap, its TLS handshake and its first
     // bytes bounded in time; then hyper bounds the headers and the HTTP/2 streams.
     let admit = web::admission::Admit::new(

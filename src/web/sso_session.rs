@@ -152,7 +152,11 @@ pub fn clear(r: &mut Response, origin: &Origin) {
 /// A logout: revokes the session the request carries (until it would have expired anyway),
 /// and clears its cookie.
 pub fn end(state: &AppState, headers: &HeaderMap, r: &mut Response, origin: &Origin) {
-    if let Some(c) = read_unbound(state, headers) {
+    // Only the browser the session was given to ends it: a copied `idp_sso` alone is no more
+    // able to sign its owner out than to sign its holder in.
+    let own = read_unbound(state, headers)
+        .filter(|c| form_guard::same_browser(headers, &c.session.browser));
+    if let Some(c) = own {
         let lifetime = i64::try_from(state.config.session.lifetime.as_secs()).unwrap_or(i64::MAX);
         let until = c.session.authn_instant.saturating_add(lifetime);
         state.revoked.revoke(

@@ -94,3 +94,48 @@ fn a_bad_ops_listen_address_is_refused_naming_the_key() {
         .to_string();
     assert!(e.contains("server.ops_listen"), "{e}");
 }
+
+/// The ops port has the public port's connection bounds: a peer's connections beyond
+/// `limits.max_connections_per_ip` are closed at once, and a silent one is closed after
+/// `limits.header_read_timeout` (the adversarial review held 300 open there for 25 s, and
+/// enough of them took the public port's file descriptors).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ops_listener_bounds_connections_like_the_public_port() {
+    use tokio::io::AsyncReadExt;
+    let fx = Fixture::new();
+    let cfg = fx.config_full(
+        "https://idp.test",
+        SECRET_A,
+        "ops_listen = \"127.0.0.1:0\"",
+        "assertion",
+        "[limits]\nmax_connections_per_ip = 3\nheader_read_timeout = \"1s\"\n",
+    );
+    let (_, ops, stop) = start(cfg).await;
+    let to = ops.unwrap().trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(&to).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let read_end = |mut s: tokio::net::TcpStream, wait: u64| async move {
+        let mut buf = Vec::new();
+        let t0 = std::time::Instant::now();
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(wait),
+            s.read_to_end(&mut buf),
+        )
+        .await;
+        (r.is_ok(), t0.elapsed())
+    };
+    let fourth = tokio::net::TcpStream::connect(&to).await.unwrap();
+    let (closed, took) = read_end(fourth, 5).await;
+    assert!(
+        closed && took.as_secs() < 3,
+        "the fourth was not closed at once"
+    );
+    // A silent one is closed after the header timeout (generous bound: a loaded machine).
+    let (closed, took) = read_end(held.pop().unwrap(), 10).await;
+    assert!(closed, "a silent connection stayed open for 10 s");
+    assert!(took.as_secs() < 8, "{took:?}");
+    stop.stop().await;
+}

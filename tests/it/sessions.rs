@@ -594,3 +594,25 @@ async fn the_session_cookie_alone_does_not_sign_in_another_browser() {
     assert!(autopost(&p.body).is_some(), "{}", p.body);
     idp.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_cookie_alone_cannot_sign_its_owner_out() {
+    let fx = Fixture::new();
+    let sp2 = Sp2::new(fx.path());
+    let idp = start(&fx, &sp2, SECRET_A).await;
+    let c = client();
+    let form = get(&c, &request_url(&idp.base)).await;
+    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let sso = cookie_pair(&done, "idp_sso");
+    // Someone holding only a copy of idp_sso follows the sign-out link with it...
+    assert_eq!(
+        get_with(&idp.url("/ICNotifierIDP/logout"), &sso)
+            .await
+            .status,
+        200
+    );
+    // ...and the owner's browser is still signed in.
+    let p = get(&c, &request_url(&idp.base)).await;
+    assert!(autopost(&p.body).is_some(), "{}", p.body);
+    idp.stop().await;
+}

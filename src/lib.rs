@@ -240,7 +240,11 @@ pub async fn serve_with_ops(
             // The same bounds as the public port (every peer counted: no proxy stands in
             // front of the probes), so connections left open here cannot use up the
             // process's file descriptors either.
-            let admit = web::admission::Admit::new(limits.max_connections_per_ip, Vec::new());
+            let admit = web::admission::Admit::new(
+                limits.max_connections_per_ip,
+                Vec::new(),
+                limits.send_timeout,
+            );
             let acceptor = web::admission::FirstBytes::new(admit, limits.header_read_timeout);
             let mut server = axum_server::from_tcp(l)
                 .acceptor(acceptor)
@@ -250,11 +254,13 @@ pub async fn serve_with_ops(
         }
         None => None,
     };
-    // Every connection: counted against its peer's cap, its TLS handshake and its first
-    // bytes bounded in time; then hyper bounds the headers and the HTTP/2 streams.
+    // Every connection: counted against its peer's cap, its TLS handshake, its first bytes
+    // and every stalled write bounded in time; then hyper bounds the headers and the HTTP/2
+    // streams.
     let admit = web::admission::Admit::new(
         limits.max_connections_per_ip,
         app.state.trusted_proxies.clone(),
+        limits.send_timeout,
     );
     let service =
         web::router(app.state).into_make_service_with_connect_info::<std::net::SocketAddr>();

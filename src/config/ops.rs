@@ -125,6 +125,10 @@ pub struct LimitsConfig {
     /// How long a client may take to complete the TLS handshake.
     #[serde(default = "d_wait", deserialize_with = "duration")]
     pub tls_handshake_timeout: Duration,
+    /// How long a write to a client may make no progress (it stopped reading) before the
+    /// connection is closed.
+    #[serde(default = "d_send_timeout", deserialize_with = "duration")]
+    pub send_timeout: Duration,
     /// How long a client may take to send a request's whole body.
     #[serde(default = "d_wait", deserialize_with = "duration")]
     pub body_read_timeout: Duration,
@@ -160,6 +164,9 @@ fn d_hash_wait() -> Duration {
 fn d_wait() -> Duration {
     Duration::from_secs(10)
 }
+fn d_send_timeout() -> Duration {
+    Duration::from_secs(30)
+}
 fn d_max_connections_per_ip() -> usize {
     256
 }
@@ -183,6 +190,7 @@ impl Default for LimitsConfig {
             header_read_timeout: d_wait(),
             tls_handshake_timeout: d_wait(),
             body_read_timeout: d_wait(),
+            send_timeout: d_send_timeout(),
             max_connections_per_ip: d_max_connections_per_ip(),
             max_in_flight_per_client: d_max_in_flight_per_client(),
             max_streams_per_connection: d_max_streams_per_connection(),
@@ -247,6 +255,7 @@ pub(super) fn validate(cfg: &Config) -> Result<(), ConfigError> {
             l.tls_handshake_timeout.is_zero(),
         ),
         ("limits.body_read_timeout", l.body_read_timeout.is_zero()),
+        ("limits.send_timeout", l.send_timeout.is_zero()),
         (
             "limits.max_connections_per_ip",
             l.max_connections_per_ip == 0,

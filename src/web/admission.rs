@@ -109,14 +109,18 @@ pub struct Admit {
     counts: Arc<Counts>,
     max: usize,
     exempt: Arc<Vec<Cidr>>,
+    send_timeout: Duration,
 }
 
 impl Admit {
-    pub fn new(max: usize, exempt: Vec<Cidr>) -> Admit {
+    /// `send_timeout`: how long a write to the client may make no progress (a client that
+    /// stopped reading) before the connection is closed.
+    pub fn new(max: usize, exempt: Vec<Cidr>, send_timeout: Duration) -> Admit {
         Admit {
             counts: Arc::default(),
             max,
             exempt: Arc::new(exempt),
+            send_timeout,
         }
     }
 }
@@ -132,10 +136,16 @@ impl<S> Accept<TcpStream, S> for Admit {
             Err(e) => return std::future::ready(Err(e)),
         };
         if self.exempt.iter().any(|c| c.contains(ip)) {
-            return std::future::ready(Ok((Held::new(stream, None), service)));
+            return std::future::ready(Ok((
+                Held::new(stream, None, Some(self.send_timeout)),
+                service,
+            )));
         }
         std::future::ready(match self.counts.take(ip, self.max) {
-            Some(slot) => Ok((Held::new(stream, Some(slot)), service)),
+            Some(slot) => Ok((
+                Held::new(stream, Some(slot), Some(self.send_timeout)),
+                service,
+            )),
             None => {
                 tracing::debug!(%ip, "refused a connection: limits.max_connections_per_ip");
                 Err(io::Error::other("too many connections from one client"))
@@ -144,22 +154,53 @@ impl<S> Accept<TcpStream, S> for Admit {
     }
 }
 
-/// A stream that holds its client's connection slot while it lives, and first hands out the
-/// bytes [`FirstBytes`] read ahead.
+/// A stream that holds its client's connection slot while it lives, first hands out the
+/// bytes [`FirstBytes`] read ahead, and fails a write that makes no progress for its send
+/// timeout: a client that asks and never reads the answer (pipelined requests, a tiny receive
+/// window) would otherwise hold the connection for good.
 pub struct Held<S> {
     inner: S,
     ahead: Vec<u8>,
     pos: usize,
     _slot: Option<Slot>,
+    send_timeout: Option<Duration>,
+    /// Running while a write is waiting for the client to read.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<S> Held<S> {
-    fn new(inner: S, slot: Option<Slot>) -> Held<S> {
+    fn new(inner: S, slot: Option<Slot>, send_timeout: Option<Duration>) -> Held<S> {
         Held {
             inner,
             ahead: Vec::new(),
             pos: 0,
             _slot: slot,
+            send_timeout,
+            stalled: None,
+        }
+    }
+
+    /// `r` of a write or flush: a pending one starts (or goes on with) the stall clock, which
+    /// turns it into an error when it runs out; any progress stops it.
+    fn watch<T>(&mut self, cx: &mut Context<'_>, r: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        let Some(timeout) = self.send_timeout.filter(|_| r.is_pending()) else {
+            self.stalled = None;
+            return r;
+        };
+        let clock = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match clock.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                tracing::debug!(
+                    "closed a connection whose client stopped reading: limits.send_timeout"
+                );
+                Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client stopped reading",
+                )))
+            }
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -191,7 +232,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Held<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, r)
     }
 
     fn poll_write_vectored(
@@ -199,7 +241,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Held<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, r)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -207,7 +250,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Held<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let r = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, r)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -265,7 +309,8 @@ where
                 }
                 ahead.extend_from_slice(&chunk[..n]);
             }
-            let mut held = Held::new(stream, None);
+            // The stall clock runs on the TCP stream underneath (Admit's); not again here.
+            let mut held = Held::new(stream, None, None);
             held.ahead = ahead;
             Ok((held, service))
         })

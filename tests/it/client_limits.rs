@@ -165,3 +165,39 @@ async fn an_http2_connection_is_told_max_streams_per_connection() {
     assert_eq!(conn.max_concurrent_send_streams(), 7);
     idp.stop().await;
 }
+
+/// A client that pipelines requests and never reads the answers (a small receive window)
+/// held its connection for good: the server's write just waited. Now a write that makes no
+/// progress for `limits.send_timeout` closes the connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_stops_reading_is_closed_after_the_send_timeout() {
+    let fx = Fixture::new();
+    let idp = start(
+        &fx,
+        "send_timeout = \"1s\"\nheader_read_timeout = \"30s\"\n",
+    )
+    .await;
+    let s = TcpSocket::new_v4().unwrap();
+    s.set_recv_buffer_size(4096).unwrap();
+    s.bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+    let mut s = s.connect(addr(&idp)).await.unwrap();
+    let asks = 2000;
+    let one = b"GET /ICNotifierIDP/metadata HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let all: Vec<u8> = one.iter().copied().cycle().take(one.len() * asks).collect();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.write_all(&all)).await;
+    // Answers pile up unread, longer than the send timeout.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut got = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut got))
+        .await
+        .is_ok();
+    let answers = String::from_utf8_lossy(&got)
+        .matches("HTTP/1.1 200")
+        .count();
+    assert!(
+        ended,
+        "the connection was still open ({answers} answers read)"
+    );
+    assert!(answers < asks, "every answer was sent: {answers}");
+    idp.stop().await;
+}

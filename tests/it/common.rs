@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::Duration;
 use tempfile::TempDir;
 
 pub const SP_ID: &str = "urn:test:sp";
@@ -500,4 +501,45 @@ pub fn with_request(idp: &TestIdp, encoded: &str) -> String {
         idp.login_url(),
         url::form_urlencoded::byte_serialize(encoded.as_bytes()).collect::<String>()
     )
+}
+
+/// agent1/agent1, answering after `delay`; counts the wrong guesses that reached it.
+pub struct SlowBackend {
+    pub delay: Duration,
+    pub wrong: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl pureconnect_idp::backend::CredentialBackend for SlowBackend {
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &secrecy::SecretString,
+        _lang: &str,
+    ) -> Result<pureconnect_idp::backend::Principal, pureconnect_idp::backend::AuthError> {
+        tokio::time::sleep(self.delay).await;
+        match (user, secrecy::ExposeSecret::expose_secret(password)) {
+            ("agent1", "agent1") => Ok(pureconnect_idp::backend::Principal {
+                user_id: "agent1".into(),
+                email: "agent1@example.com".into(),
+                display_name: None,
+            }),
+            _ => {
+                self.wrong.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Err(pureconnect_idp::backend::AuthError::BadCredentials)
+            }
+        }
+    }
+    fn kind(&self) -> &'static str {
+        "slow"
+    }
+}
+
+impl SlowBackend {
+    pub fn new(delay: Duration) -> SlowBackend {
+        SlowBackend {
+            delay,
+            wrong: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
 }

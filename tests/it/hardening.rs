@@ -3,49 +3,19 @@
 //! by the Prometheus client library).
 
 use crate::common::*;
-use pureconnect_idp::backend::{AuthError, CredentialBackend, Principal};
 use pureconnect_idp::i18n::Lang;
-use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// agent1/agent1 after `delay`.
-struct Slow {
-    delay: Duration,
-}
-
-#[async_trait::async_trait]
-impl CredentialBackend for Slow {
-    async fn authenticate(
-        &self,
-        user: &str,
-        password: &SecretString,
-        _lang: &str,
-    ) -> Result<Principal, AuthError> {
-        tokio::time::sleep(self.delay).await;
-        match (user, password.expose_secret()) {
-            ("agent1", "agent1") => Ok(Principal {
-                user_id: "agent1".into(),
-                email: "agent1@example.com".into(),
-                display_name: None,
-            }),
-            _ => Err(AuthError::BadCredentials),
-        }
-    }
-    fn kind(&self) -> &'static str {
-        "slow"
-    }
-}
-
 async fn start_slow(fx: &Fixture, delay: Duration, extra: &str) -> TestIdp {
     let cfg = fx.config("assertion", extra);
     TestIdp::start_with(
         cfg,
         pureconnect_idp::Options {
-            backend: Some(Arc::new(Slow { delay })),
+            backend: Some(Arc::new(SlowBackend::new(delay))),
             ..Default::default()
         },
     )

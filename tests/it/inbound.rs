@@ -43,56 +43,50 @@ async fn signing() -> Signing {
 }
 
 impl Signing {
-    /// pysaml2 as SP2: a signed Redirect AuthnRequest.
-    fn signed_authn(&self) -> Value {
-        let (ok, v) = pysaml2_as(
-            "authn",
-            &self.md,
-            (SP2_ID, SP2_ACS),
-            &[
-                "--binding",
-                "redirect",
-                "--relay-state",
-                "genuine",
-                "--sign",
-                "--key",
-                self.key.to_str().unwrap(),
-                "--cert",
-                self.cert.to_str().unwrap(),
-            ],
-        );
+    /// pysaml2 as SP2, signing by HTTP-Redirect: `command` with `args`.
+    fn signed(&self, command: &str, args: &[&str]) -> Value {
+        let mut all = vec![
+            "--binding",
+            "redirect",
+            "--sign",
+            "--key",
+            self.key.to_str().unwrap(),
+            "--cert",
+            self.cert.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        let (ok, v) = pysaml2_as(command, &self.md, (SP2_ID, SP2_ACS), &all);
         assert!(ok, "{v}");
         v
     }
 
-    /// pysaml2 as SP2: a signed Redirect LogoutRequest.
+    /// A signed Redirect AuthnRequest.
+    fn signed_authn(&self) -> Value {
+        self.signed("authn", &["--relay-state", "genuine"])
+    }
+
+    /// A signed Redirect LogoutRequest.
     fn signed_logout(&self) -> Value {
-        let (ok, v) = pysaml2_as(
+        self.signed(
             "logout",
-            &self.md,
-            (SP2_ID, SP2_ACS),
             &[
                 "--name-id",
                 "agent1@example.com",
                 "--session-index",
                 "_s",
-                "--binding",
-                "redirect",
-                "--sign",
-                "--key",
-                self.key.to_str().unwrap(),
-                "--cert",
-                self.cert.to_str().unwrap(),
                 "--slo",
                 "https://sp2.test/slo",
             ],
-        );
-        assert!(ok, "{v}");
-        v
+        )
     }
 
-    fn key_pem(&self) -> openssl::pkey::PKey<openssl::pkey::Private> {
-        openssl::pkey::PKey::private_key_from_pem(&std::fs::read(&self.key).unwrap()).unwrap()
+    /// The SSO URL with `xml` signed by SP2's key over the Redirect query (no RelayState).
+    fn signed_url(&self, xml: &str) -> String {
+        let key =
+            openssl::pkey::PKey::private_key_from_pem(&std::fs::read(&self.key).unwrap()).unwrap();
+        let encoded = pureconnect_idp::saml::binding::encode_redirect(xml);
+        let q = sign_redirect("SAMLRequest", &encoded, None, &key).unwrap();
+        format!("{}&{q}", self.idp.login_url())
     }
 }
 
@@ -162,29 +156,12 @@ async fn a_signed_request_must_name_its_destination_and_is_accepted_once() {
     let s = signing().await;
     let c = client();
     // Signed, but with no Destination: a request meant for another IdP could be replayed here.
-    let xml = authn_xml(SP2_ID, Some(SP2_ACS), None);
-    let q = sign_redirect(
-        "SAMLRequest",
-        &pureconnect_idp::saml::binding::encode_redirect(&xml),
-        None,
-        &s.key_pem(),
-    )
-    .unwrap();
-    let p = get(&c, &format!("{}&{q}", s.idp.login_url())).await;
+    let p = get(&c, &s.signed_url(&authn_xml(SP2_ID, Some(SP2_ACS), None))).await;
     assert_eq!(p.status, 400, "{}", p.body);
     assert!(p.body.contains("names no Destination"), "{}", p.body);
     // The same request with its Destination passes.
     let xml = authn_xml(SP2_ID, Some(SP2_ACS), Some(&s.idp.login_url()));
-    let q = sign_redirect(
-        "SAMLRequest",
-        &pureconnect_idp::saml::binding::encode_redirect(&xml),
-        None,
-        &s.key_pem(),
-    )
-    .unwrap();
-    assert!(is_form(
-        &get(&c, &format!("{}&{q}", s.idp.login_url())).await
-    ));
+    assert!(is_form(&get(&c, &s.signed_url(&xml)).await));
 
     // A captured signed request sent again within the clock skew is a replay.
     let genuine = s.signed_authn();

@@ -3,49 +3,12 @@
 //! known-browser token), neither from the agent's own IP nor spread over many IPs.
 
 use crate::common::*;
-use pureconnect_idp::backend::{AuthError, CredentialBackend, Principal};
-use secrecy::{ExposeSecret, SecretString};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// agent1/agent1, answering after `delay`; counts the wrong guesses that reached it.
-struct Counting {
-    delay: Duration,
-    wrong: AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl CredentialBackend for Counting {
-    async fn authenticate(
-        &self,
-        user: &str,
-        password: &SecretString,
-        _lang: &str,
-    ) -> Result<Principal, AuthError> {
-        tokio::time::sleep(self.delay).await;
-        match (user, password.expose_secret()) {
-            ("agent1", "agent1") => Ok(Principal {
-                user_id: "agent1".into(),
-                email: "agent1@example.com".into(),
-                display_name: None,
-            }),
-            _ => {
-                self.wrong.fetch_add(1, Ordering::SeqCst);
-                Err(AuthError::BadCredentials)
-            }
-        }
-    }
-    fn kind(&self) -> &'static str {
-        "counting"
-    }
-}
-
-async fn start(fx: &Fixture, server: &str, throttle: &str) -> (TestIdp, Arc<Counting>) {
-    let backend = Arc::new(Counting {
-        delay: Duration::from_millis(150),
-        wrong: AtomicUsize::new(0),
-    });
+async fn start(fx: &Fixture, server: &str, throttle: &str) -> (TestIdp, Arc<SlowBackend>) {
+    let backend = Arc::new(SlowBackend::new(Duration::from_millis(150)));
     let cfg = fx.config_full(
         "https://idp.test",
         SECRET_A,

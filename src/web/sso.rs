@@ -174,7 +174,7 @@ pub async fn login_post(
         .unwrap_or_else(|e| e.on(&page).into_response());
     }
     if form.get("state").is_some() {
-        return credentials::handle(&state, &origin, &headers, &params(&body)).await;
+        return credentials::handle(&state, &origin, &headers, form.others()).await;
     }
     PageError::bad_request("the request carries neither a SAMLRequest nor a sign-in form")
         .on(&page)

@@ -87,6 +87,11 @@ impl<'a> Params<'a> {
         self.other.get(name).map(String::as_str)
     }
 
+    /// Every parameter that is not a SAML one, by name (the first value of each).
+    pub fn others(&self) -> &HashMap<String, String> {
+        &self.other
+    }
+
     pub fn relay_state(&self) -> Option<&str> {
         self.saml("RelayState").map(|p| p.value.as_str())
     }

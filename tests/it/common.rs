@@ -62,13 +62,7 @@ impl Fixture {
         let cert = self.path().join("tls.crt");
         let key = self.path().join("tls.key");
         if !cert.exists() {
-            let pair = pureconnect_idp::keys::generate::self_signed(
-                "127.0.0.1",
-                2048,
-                30,
-                &["127.0.0.1", "localhost"],
-            )
-            .unwrap();
+            let pair = loopback_tls_pair();
             std::fs::write(&cert, &pair.cert_pem).unwrap();
             std::fs::write(&key, &pair.key_pem).unwrap();
         }
@@ -106,6 +100,12 @@ impl Fixture {
         std::fs::write(&file, &text).unwrap();
         Config::load(&file).unwrap()
     }
+}
+
+/// A fresh self-signed TLS pair for 127.0.0.1 and localhost.
+pub fn loopback_tls_pair() -> pureconnect_idp::keys::generate::NewPair {
+    pureconnect_idp::keys::generate::self_signed("127.0.0.1", 2048, 30, &["127.0.0.1", "localhost"])
+        .unwrap()
 }
 
 /// A running identity provider.

@@ -82,17 +82,22 @@ pub fn issuers(xml: &str) -> Vec<String> {
 
 const GERMAN_400: &str = "Die Anmeldeanforderung konnte nicht angenommen werden.";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_host_not_listed_gets_400_and_cannot_change_the_issuer() {
-    let fx = Fixture::new();
-    let idp = TestIdp::start(fx.config_full(
+/// An instance whose public base is `https://idp.test/PureConnect`, Issuer `auto`.
+async fn behind_public_base(fx: &Fixture) -> TestIdp {
+    TestIdp::start(fx.config_full(
         "auto",
         SECRET_A,
         "public_base_url = \"https://idp.test/PureConnect\"",
         "assertion",
         "",
     ))
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_not_listed_gets_400_and_cannot_change_the_issuer() {
+    let fx = Fixture::new();
+    let idp = behind_public_base(&fx).await;
     let c = plain_client();
     for url in [
         request_url(&idp.base),
@@ -166,14 +171,7 @@ async fn a_host_not_listed_gets_400_and_cannot_change_the_issuer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ops_endpoints_answer_whatever_the_host() {
     let fx = Fixture::new();
-    let idp = TestIdp::start(fx.config_full(
-        "auto",
-        SECRET_A,
-        "public_base_url = \"https://idp.test/PureConnect\"",
-        "assertion",
-        "",
-    ))
-    .await;
+    let idp = behind_public_base(&fx).await;
     let c = plain_client();
     for host in ["evil.example", "10.1.2.3:8043", "127.0.0.1"] {
         for (path, body) in [

@@ -104,13 +104,7 @@ async fn pair_with_impostor(
     let mut idps = Vec::new();
     for i in 0..2 {
         let cfg = if impostor == Some(i) {
-            let pair = pureconnect_idp::keys::generate::self_signed(
-                "127.0.0.1",
-                2048,
-                30,
-                &["127.0.0.1", "localhost"],
-            )
-            .unwrap();
+            let pair = loopback_tls_pair();
             let (c, k) = (fx.path().join("other.crt"), fx.path().join("other.key"));
             std::fs::write(&c, &pair.cert_pem).unwrap();
             std::fs::write(&k, &pair.key_pem).unwrap();

@@ -6,6 +6,7 @@
 //! metadata: the modules that own those do.
 
 mod duration;
+mod genesys;
 mod icws;
 mod load;
 mod ops;
@@ -13,6 +14,7 @@ mod sp;
 
 use duration::duration;
 pub use duration::parse_duration;
+pub use genesys::GenesysApiConfig;
 pub use icws::{IcwsConfig, IcwsScheme, DEFAULT_EMAIL_PROPERTY, FALLBACK_EMAIL_PROPERTY};
 pub use ops::{LimitsConfig, ThrottleConfig};
 use secrecy::SecretString;
@@ -62,6 +64,9 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// The Genesys Cloud API client of `genesys-config --push` and `certs … --genesys`.
+    #[serde(default)]
+    pub genesys: Option<GenesysApiConfig>,
     /// The file this configuration came from ("(built-in)" for demo mode); used in messages.
     #[serde(skip)]
     pub source: String,

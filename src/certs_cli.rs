@@ -184,15 +184,19 @@ pub async fn run(cmd: CertsCmd) -> Result<()> {
             }
             let api = Api::from_config(&cfg)?;
             let dir = cfg.idp.certs_dir.clone();
-            let key_pw = pw.as_ref().map(|p| p.expose_secret().to_vec());
             let generate = Box::new(|| {
                 make_pair(&cfg, pw.clone(), &name, &new)
                     .map(|_| ())
                     .map_err(|e| format!("{e:#}"))
             });
-            rotate::rotate(&api, &dir, key_pw.as_deref(), &name, generate, &mut |l| {
-                println!("{l}")
-            })
+            rotate::rotate(
+                &api,
+                &dir,
+                pw.as_ref().map(|p| p.expose_secret()),
+                &name,
+                generate,
+                &mut |l| println!("{l}"),
+            )
             .await?;
             Ok(())
         }

@@ -186,7 +186,11 @@ impl Api {
             )));
         }
         if !(200..=299).contains(&status) {
-            return Err(self.failure(status, &what, &body, VIEW_PERMISSION, "sign in"));
+            return Err(ApiError::Http {
+                status,
+                what,
+                said: self.said(&body),
+            });
         }
         let token = body["access_token"]
             .as_str()

@@ -153,7 +153,6 @@ impl GenesysConfig {
             "nameIdentifierFormat": crate::saml::response::EMAIL_FORMAT,
             "signAuthnRequests": false,
             "displayOnLogin": true,
-            "forceAuthn": false,
         })
     }
 }

@@ -180,10 +180,12 @@ fn genesys_config_prints_what_to_enter_and_refuses_unsupported_regions() {
         "signAuthnRequests",
         "providerName",
         "displayOnLogin",
-        "forceAuthn",
     ] {
         assert!(v.get(field).is_some(), "{field} missing from {v}");
     }
+    // Only the fields of the API reference's CustomerInteractionCenter model: a field
+    // Genesys Cloud does not keep would never read back as written.
+    assert!(v.get("forceAuthn").is_none());
     assert_eq!(
         v["relyingPartyIdentifier"],
         "https://login.mypurecloud.com/saml"

@@ -21,7 +21,6 @@ const FIELDS: &[&str] = &[
     "signAuthnRequests",
     "providerName",
     "displayOnLogin",
-    "forceAuthn",
     "selfUri",
 ];
 const BINDINGS: &[&str] = &[

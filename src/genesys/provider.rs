@@ -168,3 +168,61 @@ fn short(v: &Value) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cert(cn: &str) -> (String, String) {
+        let p = crate::keys::generate::self_signed(cn, 2048, 30, &[]).unwrap();
+        let pem = String::from_utf8(p.cert_pem).unwrap();
+        let b64 = canonical(&pem).unwrap();
+        (pem, b64)
+    }
+
+    #[test]
+    fn certificates_compare_by_der_whatever_form_genesys_returns() {
+        let (pem, b64) = cert("a");
+        let wrapped: String = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| format!("{}\n", std::str::from_utf8(c).unwrap()))
+            .collect();
+        assert_eq!(canonical(&wrapped).as_deref(), Some(b64.as_str()));
+        assert_eq!(canonical("not a certificate"), None);
+        // The older single field counts when the list is missing or empty.
+        let p = json!({"certificate": pem, "certificates": []});
+        assert_eq!(held(&p), [b64.as_str()]);
+        let ours = [Cert {
+            name: Some("a".into()),
+            b64: b64.clone(),
+        }];
+        assert!(holds_exactly(&p, &ours));
+        assert!(!holds_exactly(&json!({}), &ours));
+    }
+
+    #[test]
+    fn the_diff_names_fields_and_certificates_and_the_merge_keeps_other_fields() {
+        let (_, a) = cert("a");
+        let (_, b) = cert("stray");
+        let current =
+            json!({"id": "x", "name": "Old", "logoImageData": "L", "certificates": [a, b]});
+        let mut fields = Map::new();
+        fields.insert("name".into(), json!("PureConnect"));
+        let ours = [Cert {
+            name: Some("idp".into()),
+            b64: a.clone(),
+        }];
+        let lines = diff(Some(&current), &fields, &ours, &ours);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0], "  name: \"Old\" -> \"PureConnect\"");
+        assert!(lines[1].starts_with("- certificate a certificate not in our folder (CN=stray"));
+        let m = merged(Some(&current), &fields, &ours);
+        assert_eq!(m["logoImageData"], "L");
+        assert_eq!(m["id"], "x");
+        assert_eq!(m["certificates"], json!([a]));
+        assert_eq!(m["certificate"], json!(a));
+        assert!(diff(Some(&m), &fields, &ours, &ours).is_empty());
+    }
+}

@@ -64,18 +64,8 @@ impl GenesysApiConfig {
             );
         }
         if let Some(r) = &self.region {
-            if crate::sp::Region::find(r).is_none() {
-                return bad(
-                    "region",
-                    format!(
-                        "`{r}` is not a Genesys Cloud region (one of: {})",
-                        crate::sp::regions::REGIONS
-                            .iter()
-                            .map(|r| r.id)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
+            if let Err(m) = crate::sp::Region::lookup(r) {
+                return bad("region", m);
             }
         }
         for (key, over) in [

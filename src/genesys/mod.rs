@@ -34,16 +34,7 @@ pub struct GenesysConfig {
 
 /// Builds the values; `Err` says what is missing or wrong in a sentence for the administrator.
 pub fn build(cfg: &Config, region_id: &str, name: &str) -> Result<GenesysConfig, String> {
-    let region = Region::find(region_id).ok_or_else(|| {
-        format!(
-            "`{region_id}` is not a Genesys Cloud region (one of: {})",
-            crate::sp::regions::REGIONS
-                .iter()
-                .map(|r| r.id)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
+    let region = Region::lookup(region_id)?;
     let base = cfg.server.public_base_url.as_ref().ok_or_else(|| {
         format!(
             "{}: set server.public_base_url to the public address of the proxy (e.g. https://sso.example.com/PureConnect)",

@@ -38,7 +38,8 @@ const NAME_ID_FORMATS: &[&str] = &[
     "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
 ];
 
-/// Base64 DER of a certificate given as PEM or base64.
+/// Base64 DER of a certificate given as PEM or base64 (the double's own, not the crate's:
+/// it must not trust the code it tests).
 pub fn canonical(text: &str) -> Option<String> {
     let body: String = text
         .lines()

@@ -12,7 +12,7 @@ pub mod i18n;
 pub mod kept;
 pub mod keys;
 pub mod log_fmt;
-pub mod log_out;
+pub mod log_sink;
 pub mod metrics;
 pub mod saml;
 pub mod selftest;

@@ -153,8 +153,7 @@ pub fn encode_redirect(xml: &str) -> String {
 
 /// Encodes XML for the HTTP-POST binding.
 pub fn encode_post(xml: &str) -> String {
-    // The one large base64 of every answer (the whole Response): a SIMD encoder does it in a
-    // fraction of the instructions of the scalar one.
+    // The one large base64 of every answer (the whole Response), so a SIMD encoder.
     base64_simd::STANDARD.encode_to_string(xml.as_bytes())
 }
 

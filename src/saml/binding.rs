@@ -250,7 +250,8 @@ mod tests {
             decode_redirect(&S.encode(&bomb)),
             Err(BindingError::InflatedTooLarge)
         );
-        assert!(t.elapsed().as_secs() < 1);
+        // Generous for a loaded machine and a debug build.
+        assert!(t.elapsed().as_secs() < 10);
     }
 
     fn deflate(data: &[u8]) -> Vec<u8> {

@@ -18,17 +18,7 @@ async fn login_via_pysaml2(md: &str, binding: &str) -> (String, String) {
     let form = if binding == "redirect" {
         get(&c, req["url"].as_str().unwrap()).await
     } else {
-        let fields: Vec<(String, String)> = req["fields"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
-        let refs: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        post(&c, req["action"].as_str().unwrap(), &refs).await
+        post_fields(&c, &req).await
     };
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(form

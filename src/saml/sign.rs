@@ -10,8 +10,8 @@
 //! the first to). Which elements get signed, and in which order, is `response`'s business.
 
 use super::canon::{Form, Writer};
-use crate::kept::{self, Kept};
 use crate::keys::SigningKey;
+use crate::memo::{self, Slot};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use openssl::error::ErrorStack;
@@ -117,7 +117,7 @@ pub fn sign_canonical(
 thread_local! {
     /// This thread's signing context for the last key it signed with, set up once (as
     /// `openssl speed` does), so a signature pays for RSA and not for OpenSSL's look-ups.
-    static SIGN_CTX: Kept<u64, PkeyCtx<Private>> = const { std::cell::RefCell::new(None) };
+    static SIGN_CTX: Slot<u64, PkeyCtx<Private>> = const { std::cell::RefCell::new(None) };
 }
 
 /// SHA-256 through OpenSSL's low-level interface. The one-shot `SHA256()` of OpenSSL 3 looks
@@ -151,10 +151,10 @@ fn rsa_sha256(data: &[u8], key: &SigningKey) -> Result<Vec<u8>, ErrorStack> {
     digest[..19].copy_from_slice(&SHA256_DIGEST_INFO);
     digest[19..].copy_from_slice(&sha256(data));
     let mut out = Vec::with_capacity(512);
-    kept::with(
+    memo::with(
         &SIGN_CTX,
-        key.id(),
-        || new_ctx(key),
+        &key.id(),
+        |_| new_ctx(key),
         |ctx| ctx.sign_to_vec(&digest, &mut out),
     )?;
     Ok(out)

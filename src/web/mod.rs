@@ -14,7 +14,6 @@ pub mod form_guard;
 pub mod guard;
 pub mod hosts;
 pub mod known_browser;
-pub mod memo;
 pub mod metadata;
 pub mod ops;
 pub mod pages;

@@ -72,9 +72,9 @@ impl Cidr {
 /// the same: the last one is remembered per thread.
 pub fn parse_base(s: &str) -> Result<String, String> {
     thread_local! {
-        static LAST: super::memo::Slot<Result<String, String>> = const { std::cell::RefCell::new(None) };
+        static LAST: crate::memo::Slot<String, Result<String, String>> = const { std::cell::RefCell::new(None) };
     }
-    super::memo::last(&LAST, s, check_base)
+    crate::memo::last(&LAST, s, check_base)
 }
 
 fn check_base(s: &str) -> Result<String, String> {

@@ -16,10 +16,7 @@ use samael::crypto::{
 };
 use thiserror::Error;
 
-pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-const RSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384";
-const RSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512";
-const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+use super::ns::{DSIG, RSA_SHA1, RSA_SHA256, RSA_SHA384, RSA_SHA512};
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum SigError {
@@ -72,8 +69,7 @@ pub fn verify_octets(
 
 /// Whether an XML message carries an enveloped signature as a child of its root.
 pub fn has_xml_signature(xml: &str) -> bool {
-    xml.contains("http://www.w3.org/2000/09/xmldsig#") && xml.contains(":Signature")
-        || xml.contains("<Signature")
+    xml.contains(DSIG.uri) && xml.contains(":Signature") || xml.contains("<Signature")
 }
 
 /// Verifies the XML signature of a POSTed message and returns the message as the signature

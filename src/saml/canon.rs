@@ -145,15 +145,14 @@ impl Writer {
     }
 
     fn name(&mut self, ns: Ns, local: &str) {
-        self.out.push_str(ns.prefix);
-        self.out.push(':');
+        self.out.push_str(ns.qualifier);
         self.out.push_str(local);
     }
 
     fn tag_head(&mut self, ns: Ns, local: &str, decl: &[Ns], attrs: &[(&str, &str)]) {
         debug_assert!(
             self.form == Form::Document
-                || decl.windows(2).all(|w| w[0].prefix < w[1].prefix)
+                || decl.windows(2).all(|w| w[0].prefix() < w[1].prefix())
                     && attrs.windows(2).all(|w| w[0].0 < w[1].0),
             "namespaces and attributes must be given in canonical order: {local}"
         );
@@ -161,7 +160,7 @@ impl Writer {
         self.name(ns, local);
         for d in decl {
             self.out.push_str(" xmlns:");
-            self.out.push_str(d.prefix);
+            self.out.push_str(d.prefix());
             self.out.push_str("=\"");
             self.escape_attr(d.uri);
             self.out.push('"');
@@ -224,7 +223,7 @@ mod tests {
     use super::*;
 
     const P: Ns = Ns {
-        prefix: "p",
+        qualifier: "p:",
         uri: "urn:p",
     };
 
@@ -280,7 +279,7 @@ mod tests {
     #[test]
     fn a_document_has_its_declaration_its_lines_and_its_own_attribute_order() {
         let q = Ns {
-            prefix: "q",
+            qualifier: "q:",
             uri: "urn:q",
         };
         let mut d = Writer::new(Form::Document, 64);

@@ -4,33 +4,41 @@
 //! XML Signature give values: bindings, the NameID format, status codes, authentication
 //! context and attribute name format, subject confirmation, and the signature's algorithms.
 //! `canon::Writer` takes its qualified names and namespace declarations from here, and the
-//! readers (`request_xml`, `signature`) their URIs; no other module spells one. No code here.
+//! readers (`request_xml`, `signature`) their URIs; no other module spells one.
 
-/// A namespace: the prefix our documents bind it to, and its URI.
+/// A namespace: the prefix our documents bind it to (kept with its colon, `saml:`, as it
+/// stands before every name the writer writes in it), and its URI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ns {
-    pub prefix: &'static str,
+    pub qualifier: &'static str,
     pub uri: &'static str,
+}
+
+impl Ns {
+    /// The prefix without its colon (`saml`), as a namespace declaration binds it.
+    pub fn prefix(self) -> &'static str {
+        self.qualifier.strip_suffix(':').unwrap_or(self.qualifier)
+    }
 }
 
 /// SAML 2.0 protocol: requests and responses (`samlp:AuthnRequest`, `samlp:Response`, …).
 pub const PROTOCOL: Ns = Ns {
-    prefix: "samlp",
+    qualifier: "samlp:",
     uri: "urn:oasis:names:tc:SAML:2.0:protocol",
 };
 /// SAML 2.0 assertions (`saml:Assertion`, `saml:Issuer`, `saml:NameID`, …).
 pub const ASSERTION: Ns = Ns {
-    prefix: "saml",
+    qualifier: "saml:",
     uri: "urn:oasis:names:tc:SAML:2.0:assertion",
 };
 /// SAML 2.0 metadata (`md:EntityDescriptor`, …).
 pub const METADATA: Ns = Ns {
-    prefix: "md",
+    qualifier: "md:",
     uri: "urn:oasis:names:tc:SAML:2.0:metadata",
 };
 /// XML Signature (`ds:Signature`, `ds:KeyInfo`, …).
 pub const DSIG: Ns = Ns {
-    prefix: "ds",
+    qualifier: "ds:",
     uri: "http://www.w3.org/2000/09/xmldsig#",
 };
 
@@ -63,3 +71,20 @@ pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 pub const RSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384";
 pub const RSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512";
 pub const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_qualifier_is_a_prefix_and_its_colon() {
+        for ns in [PROTOCOL, ASSERTION, METADATA, DSIG] {
+            let p = ns.prefix();
+            assert!(
+                !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()),
+                "{ns:?}"
+            );
+            assert_eq!(ns.qualifier, format!("{p}:"));
+        }
+    }
+}

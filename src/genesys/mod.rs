@@ -140,7 +140,7 @@ impl GenesysConfig {
             "relyingPartyIdentifier": self.relying_party,
             "certificate": certs.first().cloned().unwrap_or_default(),
             "certificates": certs,
-            "nameIdentifierFormat": crate::saml::response::EMAIL_FORMAT,
+            "nameIdentifierFormat": crate::saml::ns::EMAIL_FORMAT,
             "signAuthnRequests": false,
             "displayOnLogin": true,
         })

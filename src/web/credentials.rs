@@ -135,10 +135,24 @@ fn form_again(
     sp: &ServiceProvider,
     sealed: &str,
     form: &HashMap<String, String>,
-    error_key: Option<&str>,
+    error: Option<(&'static str, String)>,
     status: StatusCode,
 ) -> Response {
     let user_id = form.get("user_id").map_or("", String::as_str);
+    // The message's reference goes to the log with what it says (the audit line of the
+    // attempt, when there is one, carries it too).
+    if let Some((key, _)) = &error {
+        tracing::info!(
+            reference = %super::reference::current().code,
+            status = status.as_u16(),
+            message = key,
+            client = %origin.client_ip,
+            "credential form shown again with a message"
+        );
+    }
+    let error_fields = error
+        .as_ref()
+        .is_some_and(|(k, _)| matches!(*k, "error.bad_credentials" | "error.missing_fields"));
     render_form(
         state,
         origin,
@@ -153,9 +167,15 @@ fn form_again(
             } else {
                 ""
             },
-            error: error_key.map(|k| page.lang.t(k).to_string()),
+            error: error.map(|(_, text)| text),
+            error_fields,
         },
     )
+}
+
+/// A message of the catalogs for [`form_again`]: its key and its text in the page's language.
+fn message(page: &Page, key: &'static str) -> (&'static str, String) {
+    (key, page.lang.t(key).to_string())
 }
 
 fn set_lang_cookie(r: &mut Response, origin: &Origin, tag: &str) {
@@ -188,7 +208,7 @@ async fn login(
             sp,
             sealed,
             form,
-            Some("error.missing_fields"),
+            Some(message(page, "error.missing_fields")),
             StatusCode::OK,
         );
     }
@@ -203,11 +223,20 @@ async fn login(
         Err(refusal) => {
             audit::login(state, origin, page, sp, user, "throttled");
             state.metrics.throttled();
+            // The form again, with the time left: once it has passed, Log On works as before.
             let minutes = refusal.retry_after.as_secs().div_ceil(60).max(1);
-            let mut r = PageError::new(StatusCode::TOO_MANY_REQUESTS, "error.too_many_attempts")
-                .arg("minutes", minutes.to_string())
-                .on(page)
-                .into_response();
+            let key = "error.too_many_attempts";
+            let text = page.lang.tn(key, "minutes", minutes, &[]);
+            let mut r = form_again(
+                state,
+                origin,
+                page,
+                sp,
+                sealed,
+                form,
+                Some((key, text)),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
             if let Ok(v) = refusal.retry_after.as_secs().max(1).to_string().parse() {
                 r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
@@ -256,7 +285,7 @@ async fn login(
                 sp,
                 sealed,
                 form,
-                Some("error.bad_credentials"),
+                Some(message(page, "error.bad_credentials")),
                 StatusCode::OK,
             )
         }
@@ -273,7 +302,7 @@ async fn login(
                 sp,
                 sealed,
                 form,
-                Some("error.backend_unavailable"),
+                Some(message(page, "error.backend_unavailable")),
                 StatusCode::SERVICE_UNAVAILABLE,
             )
         }
@@ -290,7 +319,7 @@ async fn login(
                 sp,
                 sealed,
                 form,
-                Some("error.login_busy"),
+                Some(message(page, "error.login_busy")),
                 StatusCode::SERVICE_UNAVAILABLE,
             );
             r.headers_mut().insert(

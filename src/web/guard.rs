@@ -54,6 +54,16 @@ async fn finish(
     req: Request,
     next: Next,
 ) -> Response {
+    // The whole request, error pages made here included, shares one reference code.
+    super::reference::scope(finish_in_scope(state, origin, req, next)).await
+}
+
+async fn finish_in_scope(
+    state: Arc<AppState>,
+    origin: Result<Origin, PageError>,
+    req: Request,
+    next: Next,
+) -> Response {
     let started = std::time::Instant::now();
     // Probes and scrapers read these as text, whatever their status.
     let machine_readable = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");

@@ -19,11 +19,13 @@ pub mod metadata;
 pub mod ops;
 pub mod pages;
 pub mod receive;
+pub mod reference;
 pub mod remap;
 pub mod revoked;
 pub mod slo;
 pub mod sso;
 pub mod sso_session;
+pub mod way_back;
 
 use crate::backend::CredentialBackend;
 use crate::config::Config;

@@ -8,15 +8,15 @@
 use super::answer::{post_to_acs, Outcome};
 use super::credentials;
 use super::ops::css_url;
-use super::pages::{html, LoginPage, Page, PageError};
+use super::pages::{html, login_csp, reference_text, LoginPage, Page, PageError, LOGIN_SCRIPT};
 use super::receive::{receive, split};
 use super::remap::Origin;
-use super::{audit, cookies, form_guard, sso_session, AppState};
+use super::{audit, cookies, form_guard, reference, sso_session, way_back, AppState};
 use crate::i18n::{negotiate::negotiate, Lang};
 use crate::saml::authn_request::AuthnRequest;
 use crate::saml::inbound::{BindingKind, Params};
 use crate::saml::response::Status;
-use crate::sp::ServiceProvider;
+use crate::sp::{DisplayName, ServiceProvider};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -70,6 +70,7 @@ pub fn page_for(
     Page {
         lang: negotiate(picked, accept, state.default_lang),
         css: origin.map(css_url),
+        home: way_back::home(state, origin, headers),
     }
 }
 
@@ -81,9 +82,11 @@ pub fn languages() -> Vec<(&'static str, &'static str)> {
 pub struct FormView<'a> {
     pub pending_sealed: &'a str,
     pub sp: &'a str,
-    pub sp_name: &'a str,
+    pub sp_name: &'a DisplayName,
     pub user_id: &'a str,
     pub error: Option<String>,
+    /// The message is about the user ID and password (they get `aria-invalid`).
+    pub error_fields: bool,
 }
 
 pub fn render_form(
@@ -95,23 +98,37 @@ pub fn render_form(
 ) -> Response {
     let action = state.sso_url(&origin.base);
     let lang = page.lang;
-    html(
+    let (sp_name, sp_name_lang) = v.sp_name.for_lang(lang, state.default_lang);
+    let reference = v
+        .error
+        .as_ref()
+        .map(|_| reference_text(lang, &reference::current()));
+    let mut r = html(
         status,
         &LoginPage {
             intro: {
                 let text = lang.t("login.intro");
                 let (before, after) = text.split_once("{sp}").unwrap_or((text, ""));
-                (before, v.sp_name, after)
+                (before, sp_name, after)
             },
+            sp_name_lang,
             error: v.error,
+            error_fields: v.error_fields,
+            reference,
             action: &action,
             state: v.pending_sealed,
             sp: v.sp,
             user_id: v.user_id,
             languages: languages(),
+            script: LOGIN_SCRIPT,
             page,
         },
-    )
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(login_csp()) {
+        r.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
 }
 
 pub async fn login_get(
@@ -346,6 +363,7 @@ async fn proceed(
             sp_name: &sp.display_name,
             user_id: "",
             error: None,
+            error_fields: false,
         },
     );
     if new_browser {

@@ -10,10 +10,10 @@
 //! runs, except the ops endpoints. A handler that sets its own CSP (the auto-POST page) keeps
 //! it.
 
+use super::language::page_for;
+use super::origin::Origin;
 use super::pages::PageError;
-use super::remap::Origin;
-use super::sso::page_for;
-use super::AppState;
+use super::state::AppState;
 use crate::config::LimitsConfig;
 use axum::body::{Body, HttpBody};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -69,7 +69,7 @@ async fn finish_in_scope(
     let machine_readable = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
     // What an error page needs to pick its language, kept before the request moves on.
     let mut lang_headers = HeaderMap::new();
-    for h in [header::ACCEPT_LANGUAGE, header::COOKIE] {
+    for h in [header::ACCEPT_LANGUAGE, header::COOKIE, header::REFERER] {
         if let Some(v) = req.headers().get(&h) {
             lang_headers.insert(h, v.clone());
         }

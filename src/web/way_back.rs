@@ -5,8 +5,8 @@
 //! (its `Referer` has that home's origin) first, else the first configured SP with an absolute
 //! ACS, else, in demo mode, the demo SP's start page. Nothing here is a redirect.
 
-use super::remap::Origin;
-use super::{AppState, DEMO_PATH};
+use super::origin::Origin;
+use super::state::{AppState, DEMO_PATH};
 use axum::http::{header, HeaderMap};
 
 /// `scheme://host[:port]` of an absolute URL, as written.

@@ -8,10 +8,12 @@ PYTHON     ?= python3
 # What samael's xmlsec feature needs to build.
 DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev
 # What the tests use: xmlsec1 to check signatures, Chromium for the browser flow, nginx for
-# the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right.
-DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk
+# the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right,
+# node and npm for axe-core (the accessibility checks the browser tests inject).
+DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk nodejs npm
+AXE        := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test deps-build deps-test venv build lint release clean
+.PHONY: run test deps-build deps-test venv axe build lint release clean
 
 deps-build:
 	@scripts/install-deps.sh $(DEB_BUILD)
@@ -28,6 +30,13 @@ $(VENV)/.ok: tests/sp/requirements.txt tests/browser/requirements.txt tests/ops/
 
 venv: $(VENV)/.ok
 
+# axe-core at the version package-lock.json pins (npm ci installs exactly that, or fails).
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
+	@touch $@
+
+axe: $(AXE)
+
 build: deps-build
 	$(CARGO) build
 
@@ -41,9 +50,9 @@ lint: deps-build
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-test: deps-test venv lint
+test: deps-test venv axe lint
 	IDP_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) demo-state test-artifacts
+	rm -rf $(VENV) demo-state test-artifacts tests/browser/node_modules

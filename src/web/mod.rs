@@ -24,12 +24,14 @@ pub mod params;
 pub mod pending;
 pub mod proceed;
 pub mod receive;
+pub mod reference;
 pub mod revoked;
 pub mod slo;
 pub mod sso;
 pub mod sso_session;
 pub mod state;
 pub mod validate;
+pub mod way_back;
 
 use axum::routing::{get, post};
 use axum::Router;

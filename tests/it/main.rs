@@ -20,6 +20,7 @@ mod inbound;
 mod lockout;
 mod log_lines;
 mod ops_listener;
+mod pages;
 mod proxy;
 mod remap;
 mod sessions;

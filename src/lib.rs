@@ -20,6 +20,7 @@ pub mod session;
 pub mod sp;
 pub mod throttle;
 pub mod web;
+pub mod windows;
 
 use crate::backend::CredentialBackend;
 use crate::config::{BackendConfig, Config};
@@ -262,6 +263,7 @@ pub async fn serve_with_ops(
         app.state.trusted_proxies.clone(),
         limits.send_timeout,
     );
+    let backend = app.state.backend.clone();
     let service =
         web::router(app.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = match app.tls {
@@ -290,6 +292,8 @@ pub async fn serve_with_ops(
         let _ = task.await;
     }
     watcher.abort();
+    // What the backend keeps open (the ICWS service session) is closed after the last request.
+    backend.close().await;
     served
 }
 

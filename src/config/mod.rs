@@ -10,6 +10,7 @@ mod icws;
 mod load;
 mod ops;
 mod sp;
+mod windows;
 
 use duration::duration;
 pub use duration::parse_duration;
@@ -21,6 +22,7 @@ pub use sp::{SignMode, SpConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 use thiserror::Error;
+pub use windows::{EmailFrom, LdapConfig, WindowsConfig, DEFAULT_USER_FILTER};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -62,6 +64,8 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Windows sign-in (Kerberos, the Windows password); off when absent.
+    pub windows: Option<WindowsConfig>,
     /// The file this configuration came from ("(built-in)" for demo mode); used in messages.
     #[serde(skip)]
     pub source: String,

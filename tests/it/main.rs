@@ -25,3 +25,4 @@ mod sessions;
 mod signing;
 mod slow_clients;
 mod sso;
+mod windows;

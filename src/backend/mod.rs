@@ -39,6 +39,9 @@ pub enum AuthError {
     /// Too many checks at once (see [`bound`]): try again in a moment.
     #[error("too many sign-ins at once")]
     Busy,
+    /// A Windows account linked to no user, or to several: the detail goes to the log only.
+    #[error("not linked: {0}")]
+    NotLinked(String),
 }
 
 #[async_trait::async_trait]

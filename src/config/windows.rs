@@ -5,7 +5,7 @@
 //! Reading the keytab and the CA file, and talking to a KDC or a directory, is `windows`'s job
 //! at start-up.
 
-use super::duration::duration;
+use crate::values::duration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

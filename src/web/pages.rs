@@ -33,6 +33,8 @@ pub struct LoginPage<'a> {
     pub sp: &'a str,
     pub user_id: &'a str,
     pub languages: Vec<(&'static str, &'static str)>,
+    /// With Windows sign-in: the link to this form without Negotiate.
+    pub other_account: Option<String>,
 }
 
 #[derive(Template)]

@@ -4,26 +4,34 @@
 //! `saml::inbound`'s; this module adds only what needs the server: the registry, the replay
 //! table, the clock, and running an XML signature check off the async workers.
 
+use super::origin::Origin;
 use super::pages::PageError;
-use super::remap::Origin;
-use super::AppState;
+use super::state::AppState;
 use crate::saml::inbound::{
     BindingKind, Expect, InboundError, Message, Params, Received, SpTrust, Validated,
 };
 use crate::sp::ServiceProvider;
 use std::sync::Arc;
 
-/// The query or form body split once, or the 400 page that says why it cannot be.
-pub fn split(raw: &[u8]) -> Result<Params<'_>, PageError> {
-    let text = std::str::from_utf8(raw)
-        .map_err(|_| PageError::bad_request("the request's parameters are not UTF-8 text"))?;
-    Params::parse(text).map_err(|e| PageError::bad_request(e.to_string()))
-}
-
 /// Receives the `SAMLRequest` in `params` (which came by `binding`) sent to our `endpoint`.
 /// `required` says whether the SP must sign this kind of message.
 pub async fn receive<M: Message + Send + 'static>(
     state: &AppState,
+    origin: &Origin,
+    params: &Params<'_>,
+    binding: BindingKind,
+    endpoint: &str,
+    required: impl Fn(&ServiceProvider) -> bool,
+) -> Result<(Arc<ServiceProvider>, Validated<M>), PageError> {
+    let seen = state.seen_requests.clone();
+    receive_in(state, seen, origin, params, binding, endpoint, required).await
+}
+
+/// [`receive`] recording signed request IDs in `seen` instead of the server's table (the
+/// Negotiate challenge, whose request comes again with the token: see `web::windows`).
+pub async fn receive_in<M: Message + Send + 'static>(
+    state: &AppState,
+    seen: Arc<crate::saml::inbound::SeenIds>,
     origin: &Origin,
     params: &Params<'_>,
     binding: BindingKind,
@@ -46,7 +54,6 @@ pub async fn receive<M: Message + Send + 'static>(
     };
     let must_sign = required(&sp);
     let skew = state.config.saml.clock_skew;
-    let seen = state.seen_requests.clone();
     let endpoint = endpoint.to_string();
     let blocking = received.checks_xml_signature();
     let sp2 = sp.clone();

@@ -7,6 +7,7 @@ mod directory;
 mod kdc;
 mod kerberos;
 mod linking;
+mod sign_in;
 mod slapd;
 
 use pureconnect_idp::backend::file::{hash_password, FileBackend, UserEntry};

@@ -253,3 +253,84 @@ async fn the_windows_password_on_the_form_is_checked_by_the_directory_and_thrott
     assert!(p.body.contains("could not be reached"), "{}", p.body);
     idp.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_request_challenged_then_retried_with_the_token_is_answered_once() {
+    const SP2_ID: &str = "urn:test:sp2";
+    const SP2_ACS: &str = "https://sp2.test/acs";
+    let fx = Fixture::new();
+    linked_users_file(&fx);
+    let kdc = Kdc::start("EXAMPLE.COM");
+    let keytab = fx.path().join("http.keytab");
+    kdc.add_service("HTTP/localhost", &keytab);
+    kdc.add_user("agent1", "agent1-krb-pw");
+    let pair = pureconnect_idp::keys::generate::self_signed("sp2", 2048, 30, &[]).unwrap();
+    let (key, cert) = (fx.path().join("sp2.key"), fx.path().join("sp2.crt"));
+    std::fs::write(&key, &pair.key_pem).unwrap();
+    std::fs::write(&cert, &pair.cert_pem).unwrap();
+    let cfg = fx.config(
+        "assertion",
+        &format!(
+            "[[service_providers]]\nentity_id = \"{SP2_ID}\"\nacs_urls = [\"{SP2_ACS}\"]\n\
+             require_signed_requests = true\ncertificate_file = \"{}\"\n\
+             [windows]\nkeytab = \"http.keytab\"\nrealms = [\"EXAMPLE.COM\"]\n",
+            cert.display()
+        ),
+    );
+    let idp = TestIdp::start(cfg).await;
+    let md = idp.metadata_file(fx.path()).await.display().to_string();
+    let (ok, req) = pysaml2_as(
+        "authn",
+        &md,
+        (SP2_ID, SP2_ACS),
+        &[
+            "--binding",
+            "redirect",
+            "--sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--cert",
+            cert.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{req}");
+    let url = req["url"].as_str().unwrap().to_string();
+    let send = |auth: Option<String>| {
+        let url = url.clone();
+        async move {
+            let mut rb = client().get(url);
+            if let Some(a) = auth {
+                rb = rb.header("Authorization", a);
+            }
+            let r = rb.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // The browser's first try: the challenge, with the form.
+    let (status, body) = send(None).await;
+    assert_eq!(status, 401, "{body}");
+    // Its retry: the very same signed request, now with the token. Answered, not a replay.
+    let tokens = tokio::task::spawn_blocking(move || {
+        let cc = kdc.kinit("agent1", "agent1-krb-pw", &[]);
+        let a = negotiate_header(&kdc, &cc).unwrap();
+        (a, negotiate_header(&kdc, &cc).unwrap(), kdc)
+    })
+    .await
+    .unwrap();
+    let (first, second, _kdc) = tokens;
+    let (status, body) = send(Some(first)).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, resp, _) = autopost(&body).expect("a Response");
+    let (ok, v) = sp_verify_as(
+        fx.path(),
+        &md,
+        (SP2_ID, SP2_ACS),
+        &resp,
+        &["--request-id", rid(&req)],
+    );
+    assert!(ok, "{v}");
+    // That retry recorded the request: sent again, even with a fresh token, it is refused.
+    let (status, body) = send(Some(second)).await;
+    assert_eq!(status, 400, "{body}");
+    idp.stop().await;
+}

@@ -94,6 +94,9 @@ impl Config {
                 }
             }
         }
+        if let Some(g) = self.genesys.as_mut() {
+            fix(&mut g.client_secret_file)
+        }
         for sp in &mut self.service_providers {
             for p in [sp.metadata_file.as_mut(), sp.certificate_file.as_mut()]
                 .into_iter()
@@ -196,6 +199,9 @@ impl Config {
         }
         if let Some(w) = &self.windows {
             w.validate().map_err(|(k, m)| self.invalid(&k, m))?;
+        }
+        if let Some(g) = &self.genesys {
+            g.validate().map_err(|(k, m)| self.invalid(&k, m))?;
         }
         for (i, sp) in self.service_providers.iter().enumerate() {
             sp.validate(self, i)?;

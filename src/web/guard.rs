@@ -198,9 +198,9 @@ fn security_headers(h: &mut HeaderMap, https: bool) {
 pub fn autopost_csp(acs: &str) -> String {
     // One ACS answers nearly every login: the last one's policy is remembered per thread.
     thread_local! {
-        static LAST: super::memo::Slot<String> = const { std::cell::RefCell::new(None) };
+        static LAST: crate::memo::Slot<String, String> = const { std::cell::RefCell::new(None) };
     }
-    super::memo::last(&LAST, acs, csp_for)
+    crate::memo::last(&LAST, acs, csp_for)
 }
 
 fn csp_for(acs: &str) -> String {

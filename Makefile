@@ -5,12 +5,14 @@
 CARGO      ?= cargo
 VENV       ?= .venv-test
 PYTHON     ?= python3
-# What samael's xmlsec feature needs to build.
-DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev
+# What samael's xmlsec feature and libgssapi (MIT Kerberos headers) need to build.
+DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev libkrb5-dev
 # What the tests use: xmlsec1 to check signatures, Chromium for the browser flow, nginx for
 # the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right,
-# node and npm for axe-core (the accessibility checks the browser tests inject).
-DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk nodejs npm
+# node and npm for axe-core (the accessibility checks the browser tests inject), a MIT KDC with
+# kinit and a slapd with its tools for the Windows sign-in tests.
+DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk nodejs npm \
+              krb5-kdc krb5-admin-server krb5-user slapd ldap-utils
 AXE        := tests/browser/node_modules/axe-core/axe.min.js
 
 .PHONY: run test deps-build deps-test venv axe build lint release clean

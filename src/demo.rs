@@ -123,6 +123,7 @@ pub fn users() -> Result<FileBackend, String> {
                 password_hash: hash_password(pw)?,
                 email: email.map(String::from),
                 display_name: Some(name.to_string()),
+                windows_account: None,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

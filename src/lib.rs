@@ -21,6 +21,7 @@ pub mod sp;
 pub mod throttle;
 pub mod values;
 pub mod web;
+pub mod windows;
 
 use crate::backend::CredentialBackend;
 use crate::config::{BackendConfig, Config};
@@ -117,6 +118,21 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
             }
         },
     };
+    let windows = match &cfg.windows {
+        Some(w) => {
+            let w = windows::Windows::new(w, backend.clone()).map_err(|m| {
+                let (key, why) = m.split_once(": ").unwrap_or(("windows", &m));
+                cfg.invalid(key, why)
+            })?;
+            let (what, warnings) = w.describe();
+            tracing::info!("Windows sign-in: {what}");
+            for m in warnings {
+                tracing::warn!("INSECURE CONFIGURATION: {m}");
+            }
+            Some(Arc::new(w))
+        }
+        None => None,
+    };
     for w in backend.warnings() {
         tracing::warn!("INSECURE CONFIGURATION: {w}");
     }
@@ -155,6 +171,7 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         seen_requests: Arc::new(saml::inbound::SeenIds::new(200_000)),
         revoked: Box::new(web::revoked::MemoryRevocations::new(200_000)),
         readiness: std::sync::Mutex::new(None),
+        windows,
         in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_concurrent)),
         in_flight_per_client: Arc::default(),
         config: cfg,
@@ -241,6 +258,7 @@ pub async fn serve_with_ops(
         app.state.origin.trusted_proxies.clone(),
         limits.send_timeout,
     );
+    let backend = app.state.backend.clone();
     let service =
         web::router(app.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = match app.tls {
@@ -269,6 +287,8 @@ pub async fn serve_with_ops(
         let _ = task.await;
     }
     watcher.abort();
+    // What the backend keeps open (the ICWS service session) is closed after the last request.
+    backend.close().await;
     served
 }
 

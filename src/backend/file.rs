@@ -32,6 +32,9 @@ pub struct UserEntry {
     pub password_hash: String,
     pub email: Option<String>,
     pub display_name: Option<String>,
+    /// The Windows account (`DOMAIN\\user`) that signs in as this user.
+    #[serde(default)]
+    pub windows_account: Option<String>,
 }
 
 pub struct FileBackend {
@@ -84,6 +87,10 @@ impl FileBackend {
                     "users[{i}] ({}): password_hash must be argon2id, not {}",
                     u.id, parsed.algorithm
                 ));
+            }
+            if let Some(w) = &u.windows_account {
+                crate::windows::account::NtUser::parse(w)
+                    .map_err(|m| format!("users[{i}] ({}): windows_account: {m}", u.id))?;
             }
             if users.insert(fold(&u.id), Arc::new(u.clone())).is_some() {
                 return Err(format!("users[{i}]: user ID `{}` appears twice", u.id));
@@ -213,6 +220,32 @@ impl CredentialBackend for FileBackend {
     fn kind(&self) -> &'static str {
         "file"
     }
+
+    async fn find_windows_account(&self, nt_user: &str) -> Result<Vec<Principal>, AuthError> {
+        let mut found = Vec::new();
+        for u in self.users.values() {
+            if !u
+                .windows_account
+                .as_deref()
+                .is_some_and(|w| w.trim().eq_ignore_ascii_case(nt_user.trim()))
+            {
+                continue;
+            }
+            let email = u
+                .email
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .ok_or(AuthError::NoEmail)?;
+            found.push(Principal {
+                user_id: u.id.clone(),
+                email: email.to_string(),
+                display_name: u.display_name.clone(),
+            });
+        }
+        found.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        Ok(found)
+    }
 }
 
 #[cfg(test)]
@@ -227,12 +260,14 @@ mod tests {
                 password_hash: h.clone(),
                 email: Some("agent1@example.com".into()),
                 display_name: Some("Agent One".into()),
+                windows_account: Some("EXAMPLE\\agent1".into()),
             },
             UserEntry {
                 id: "noemail".into(),
                 password_hash: h,
                 email: None,
                 display_name: None,
+                windows_account: None,
             },
         ])
         .unwrap()
@@ -287,6 +322,19 @@ mod tests {
         assert_eq!(p.user_id, "Agent1");
     }
 
+    #[tokio::test]
+    async fn windows_accounts_link_case_insensitively() {
+        let b = backend();
+        let found = b.find_windows_account("example\\AGENT1").await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].user_id, "Agent1");
+        assert!(b
+            .find_windows_account("EXAMPLE\\ghost")
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
     #[test]
     fn verifies_as_argon2_does() {
         use argon2::password_hash::PasswordVerifier;
@@ -308,6 +356,7 @@ mod tests {
             password_hash: "plaintext".into(),
             email: None,
             display_name: None,
+            windows_account: None,
         }])
         .err()
         .unwrap();

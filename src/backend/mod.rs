@@ -39,6 +39,9 @@ pub enum AuthError {
     /// Too many checks at once (see [`bound`]): try again in a moment.
     #[error("too many sign-ins at once")]
     Busy,
+    /// A Windows account linked to no user, or to several: the detail goes to the log only.
+    #[error("not linked: {0}")]
+    NotLinked(String),
 }
 
 #[async_trait::async_trait]
@@ -54,6 +57,20 @@ pub trait CredentialBackend: Send + Sync {
 
     /// A short name for logs.
     fn kind(&self) -> &'static str;
+
+    /// The users linked to the Windows account `nt_user` (`DOMAIN\\user`, matched without
+    /// regard to case): none, one, or (a configuration mistake) several. Windows sign-in maps an
+    /// account through this; a backend that cannot link accounts says it is unavailable.
+    async fn find_windows_account(&self, nt_user: &str) -> Result<Vec<Principal>, AuthError> {
+        let _ = nt_user;
+        Err(AuthError::Unavailable(format!(
+            "the {} backend cannot link Windows accounts",
+            self.kind()
+        )))
+    }
+
+    /// Ends what the backend keeps open (at shutdown), e.g. the ICWS service session.
+    async fn close(&self) {}
 
     /// Whether the backend can be asked now (for `/readyz`); `Err` says why not.
     async fn ready(&self) -> Result<(), String> {

@@ -67,6 +67,10 @@ pub struct IcwsConfig {
     /// The longest a login waits for one of `max_concurrent` before the "busy" page.
     #[serde(default = "default_max_wait", deserialize_with = "duration")]
     pub max_wait: Duration,
+    /// The CIC user whose session looks users up by NT domain user (Windows sign-in).
+    pub service_user: Option<String>,
+    /// A file holding that user's password (one line); never logged.
+    pub service_password_file: Option<PathBuf>,
 }
 
 fn default_application_name() -> String {
@@ -149,6 +153,24 @@ impl IcwsConfig {
                 "email_property",
                 format!("`{p}` is not a dotted property path such as {DEFAULT_EMAIL_PROPERTY}"),
             );
+        }
+        match (&self.service_user, &self.service_password_file) {
+            (Some(u), Some(_)) if u.trim().is_empty() => {
+                return bad("service_user", "must not be empty".into())
+            }
+            (Some(_), None) => {
+                return bad(
+                    "service_password_file",
+                    "is required when service_user is set".into(),
+                )
+            }
+            (None, Some(_)) => {
+                return bad(
+                    "service_user",
+                    "is required when service_password_file is set".into(),
+                )
+            }
+            _ => {}
         }
         if self.ca_file.is_some() && self.scheme == IcwsScheme::Http {
             return bad("ca_file", "is only used with scheme = \"https\"".into());

@@ -75,7 +75,21 @@ impl Config {
         match &mut self.backend {
             BackendConfig::File { users_file } => fix(users_file),
             BackendConfig::Icws(icws) => {
-                if let Some(p) = icws.ca_file.as_mut() {
+                for p in [icws.ca_file.as_mut(), icws.service_password_file.as_mut()]
+                    .into_iter()
+                    .flatten()
+                {
+                    fix(p)
+                }
+            }
+        }
+        if let Some(w) = self.windows.as_mut() {
+            if let Some(p) = w.keytab.as_mut() {
+                fix(p)
+            }
+            if let Some(l) = w.ldap.as_mut() {
+                fix(&mut l.bind_password_file);
+                if let Some(p) = l.ca_file.as_mut() {
                     fix(p)
                 }
             }
@@ -182,6 +196,9 @@ impl Config {
         }
         if let BackendConfig::Icws(icws) = &self.backend {
             icws.validate().map_err(|(k, m)| self.invalid(&k, m))?;
+        }
+        if let Some(w) = &self.windows {
+            w.validate().map_err(|(k, m)| self.invalid(&k, m))?;
         }
         if let Some(g) = &self.genesys {
             g.validate().map_err(|(k, m)| self.invalid(&k, m))?;

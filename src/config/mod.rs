@@ -10,6 +10,7 @@ mod icws;
 mod load;
 mod ops;
 mod sp;
+mod windows;
 
 use crate::i18n::Lang;
 pub use crate::values::parse_duration;
@@ -23,6 +24,7 @@ pub use sp::{SignMode, SpConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 use thiserror::Error;
+pub use windows::{EmailFrom, LdapConfig, WindowsConfig, DEFAULT_USER_FILTER};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -64,6 +66,8 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Windows sign-in (Kerberos, the Windows password); off when absent.
+    pub windows: Option<WindowsConfig>,
     /// The Genesys Cloud API client of `genesys-config --push` and `certs … --genesys`.
     #[serde(default)]
     pub genesys: Option<GenesysApiConfig>,

@@ -204,10 +204,7 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
         }
     };
     let started = std::time::Instant::now();
-    let outcome = state
-        .backend
-        .authenticate(user, password, page.lang.tag())
-        .await;
+    let outcome = super::windows::authenticate(state, user, password, page.lang.tag()).await;
     state.metrics.backend_latency.observe(started.elapsed());
     match outcome {
         Ok(p) => {
@@ -268,6 +265,11 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
                 .again(sp_home(state, Some(&sp.entity_id)))
                 .on(page)
                 .into_response()
+        }
+        Err(AuthError::NotLinked(why)) => {
+            tracing::warn!("Windows sign-in: {why}");
+            cx.audit(sp, user, "not_linked");
+            super::windows::not_linked_page(cx)
         }
         Err(AuthError::AccountProblem(why)) => {
             tracing::warn!(user = %user.chars().take(64).collect::<String>(), "account problem: {why}");

@@ -78,6 +78,7 @@ pub fn render(cx: &Cx<'_>, status: StatusCode, v: FormView<'_>) -> Response {
             user_id,
             languages: languages(),
             script: LOGIN_SCRIPT,
+            other_account: super::windows::other_account_url(cx, v.sealed),
             page: cx.page.clone(),
         },
     );

@@ -32,6 +32,7 @@ pub mod sso_session;
 pub mod state;
 pub mod validate;
 pub mod way_back;
+pub mod windows;
 
 use axum::routing::{get, post};
 use axum::Router;

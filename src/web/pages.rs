@@ -65,6 +65,8 @@ pub struct LoginPage<'a> {
     pub user_id: &'a str,
     pub languages: Vec<(&'static str, &'static str)>,
     pub script: &'static str,
+    /// With Windows sign-in: the link to this form without Negotiate.
+    pub other_account: Option<String>,
 }
 
 #[derive(Template)]

@@ -37,6 +37,9 @@ pub struct LoginQuery {
     /// An IdP-initiated login names its SP (entity ID or alias).
     #[serde(default, deserialize_with = "present")]
     pub sp: Option<String>,
+    /// A sealed pending login: the form again, without Negotiate (`web::windows`).
+    #[serde(default, deserialize_with = "present")]
+    pub state: Option<String>,
 }
 
 /// What the credential form posts back.

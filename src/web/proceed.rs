@@ -2,8 +2,10 @@
 //! credential form.
 //!
 //! Owns that choice: a current SSO session answers unless the SP asked for `ForceAuthn`; with
-//! `IsPassive` and no session the answer is NoPassive; otherwise the pending login is sealed
-//! into a new form bound to this browser.
+//! `IsPassive` and no session the answer is NoPassive (never a Negotiate challenge); with
+//! Windows sign-in a Negotiate token may answer (`windows`); otherwise the pending login is
+//! sealed into a new form bound to this browser (answered 401 with the challenge when
+//! Negotiate is on and no token came).
 
 use super::answer::{post_to_acs, Outcome};
 use super::form_guard;
@@ -11,6 +13,7 @@ use super::login::{Cx, Login};
 use super::login_form::{self, FormView};
 use super::pages::PageError;
 use super::sso_session;
+use super::windows::{self, Negotiated};
 use crate::saml::response::Status;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -37,6 +40,17 @@ pub async fn proceed(cx: &Cx<'_>, mut login: Login) -> Result<Response, PageErro
     let (browser, new_browser) = form_guard::browser_id(cx.headers);
     login.pending.browser = browser;
     login.pending.form_id = form_guard::new_form_id();
+    let (error, challenged) = match windows::negotiate(cx, &login).await {
+        Negotiated::Answer(mut r) => {
+            if new_browser {
+                form_guard::set_browser_cookie(&mut r, &cx.origin.base, &login.pending.browser);
+            }
+            return Ok(r);
+        }
+        Negotiated::Refused(key) => (Some(key), false),
+        Negotiated::Challenge => (None, true),
+        Negotiated::Off => (None, false),
+    };
     let sealed = login
         .pending
         .seal(&cx.state.sealer)
@@ -48,10 +62,13 @@ pub async fn proceed(cx: &Cx<'_>, mut login: Login) -> Result<Response, PageErro
             sealed: &sealed,
             sp: &login.sp,
             user_id: "",
-            error: None,
+            error,
             count: None,
         },
     );
+    if challenged {
+        windows::challenge(&mut r);
+    }
     if new_browser {
         form_guard::set_browser_cookie(&mut r, &cx.origin.base, &login.pending.browser);
     }

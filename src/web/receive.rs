@@ -23,6 +23,21 @@ pub async fn receive<M: Message + Send + 'static>(
     endpoint: &str,
     required: impl Fn(&ServiceProvider) -> bool,
 ) -> Result<(Arc<ServiceProvider>, Validated<M>), PageError> {
+    let seen = state.seen_requests.clone();
+    receive_in(state, seen, origin, params, binding, endpoint, required).await
+}
+
+/// [`receive`] recording signed request IDs in `seen` instead of the server's table (the
+/// Negotiate challenge, whose request comes again with the token: see `web::windows`).
+pub async fn receive_in<M: Message + Send + 'static>(
+    state: &AppState,
+    seen: Arc<crate::saml::inbound::SeenIds>,
+    origin: &Origin,
+    params: &Params<'_>,
+    binding: BindingKind,
+    endpoint: &str,
+    required: impl Fn(&ServiceProvider) -> bool,
+) -> Result<(Arc<ServiceProvider>, Validated<M>), PageError> {
     let received = Received::<M>::decode(params, binding).map_err(|e| {
         tracing::info!(client = %origin.client_ip, "refused {}: {e}", M::KIND);
         PageError::bad_request(e.to_string())
@@ -39,7 +54,6 @@ pub async fn receive<M: Message + Send + 'static>(
     };
     let must_sign = required(&sp);
     let skew = state.config.saml.clock_skew;
-    let seen = state.seen_requests.clone();
     let endpoint = endpoint.to_string();
     let blocking = received.checks_xml_signature();
     let sp2 = sp.clone();

@@ -42,6 +42,8 @@ pub struct AppState {
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// Requests of each client IP being received or handled (`limits.max_in_flight_per_client`).
     pub in_flight_per_client: Arc<super::admission::Counts>,
+    /// Windows sign-in (`[windows]`): Kerberos and the Windows password.
+    pub windows: Option<Arc<crate::windows::Windows>>,
     /// The last readiness check: when, and what it found.
     pub readiness: std::sync::Mutex<Option<(std::time::Instant, Readiness)>>,
 }

@@ -9,7 +9,7 @@ use super::login::{Ask, Cx, Login};
 use super::pages::PageError;
 use super::params::LoginQuery;
 use super::pending::Pending;
-use super::receive::receive;
+use super::receive::receive_in;
 use crate::saml::authn_request::AuthnRequest;
 use crate::saml::inbound::{BindingKind, Params};
 
@@ -37,10 +37,12 @@ pub async fn authn_request(
     check_login_type(login_type)?;
     let (state, origin) = (cx.state, cx.origin);
     let endpoint = state.sso_url(&origin.base);
-    let (_, received) = receive::<AuthnRequest>(state, origin, params, binding, &endpoint, |sp| {
-        sp.require_signed_requests
-    })
-    .await?;
+    let seen = super::windows::replay_table(cx);
+    let (_, received) =
+        receive_in::<AuthnRequest>(state, seen, origin, params, binding, &endpoint, |sp| {
+            sp.require_signed_requests
+        })
+        .await?;
     let req = received.msg;
     let (sp, acs) = state
         .sps

@@ -27,3 +27,4 @@ mod sessions;
 mod signing;
 mod slow_clients;
 mod sso;
+mod windows;

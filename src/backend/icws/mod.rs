@@ -11,6 +11,7 @@
 //! thousands of CIC sessions; the rest wait up to `backend.max_wait`, then are busy.
 
 pub mod client;
+pub mod service;
 pub mod session;
 pub mod target;
 pub mod user;
@@ -20,13 +21,14 @@ use super::bound::Bound;
 use super::{AuthError, CredentialBackend, Principal};
 use crate::config::IcwsConfig;
 use secrecy::SecretString;
-use session::{Outcome, Settings};
+pub(crate) use session::Outcome;
+use session::Settings;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use target::Target;
 
 /// However long the alternate lists get, a login asks at most this many servers.
-const MAX_SERVERS_PER_LOGIN: usize = 8;
+pub(crate) const MAX_SERVERS_PER_LOGIN: usize = 8;
 
 pub struct IcwsBackend {
     client: reqwest::Client,
@@ -38,6 +40,8 @@ pub struct IcwsBackend {
     insecure: bool,
     /// Logins in flight at once; the queue is bounded by `limits.max_concurrent` requests.
     bound: Bound,
+    /// The service-account session of Windows sign-in (`backend.service_user`).
+    service: Option<service::ServiceSession>,
 }
 
 impl IcwsBackend {
@@ -68,6 +72,10 @@ impl IcwsBackend {
             warnings: cfg.warnings(),
             insecure: cfg.insecure(),
             bound: Bound::new(cfg.max_concurrent, usize::MAX, cfg.max_wait),
+            service: match (&cfg.service_user, &cfg.service_password_file) {
+                (Some(u), Some(f)) => Some(service::ServiceSession::new(u, f)?),
+                _ => None,
+            },
         })
     }
 
@@ -155,6 +163,38 @@ impl CredentialBackend for IcwsBackend {
 
     fn kind(&self) -> &'static str {
         "icws"
+    }
+
+    async fn find_windows_account(&self, nt_user: &str) -> Result<Vec<Principal>, AuthError> {
+        let Some(svc) = &self.service else {
+            return Err(AuthError::Unavailable(
+                "backend.service_user is not set: Windows accounts cannot be looked up in CIC"
+                    .into(),
+            ));
+        };
+        let _in_flight = self.bound.enter().await?;
+        let found = svc
+            .find(
+                &self.client,
+                &self.settings,
+                || self.order(),
+                |t| self.remember(t),
+                nt_user,
+            )
+            .await?;
+        if let Some(p) = found.iter().find(|p| p.email.is_empty()) {
+            tracing::info!(user = %p.user_id, "the CIC user of a Windows account has no business email");
+            if found.len() == 1 {
+                return Err(AuthError::NoEmail);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn close(&self) {
+        if let Some(svc) = &self.service {
+            svc.close().await;
+        }
     }
 
     fn warnings(&self) -> Vec<String> {

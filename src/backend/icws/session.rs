@@ -110,11 +110,24 @@ impl OpenSession {
 
     /// The user's configuration record with the `select`ed properties.
     async fn user_record(&self, user_id: &str, select: &str) -> Result<Value, String> {
-        let mut url =
-            self.keys
-                .target
-                .url(&["icws", &self.keys.id, "configuration", "users", user_id])?;
-        url.query_pairs_mut().append_pair("select", select);
+        self.get_json(&["configuration", "users", user_id], &[("select", select)])
+            .await
+            .map_err(|(_, m)| m)
+    }
+
+    /// `GET /icws/{sessionId}/<segments>?<query>` as JSON; on failure the status (if one
+    /// came) and why.
+    pub(super) async fn get_json(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Value, (Option<StatusCode>, String)> {
+        let mut path = vec!["icws", self.keys.id.as_str()];
+        path.extend_from_slice(segments);
+        let mut url = self.keys.target.url(&path).map_err(|e| (None, e))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         let rb = self
             .client
             .get(url)
@@ -125,16 +138,24 @@ impl OpenSession {
             .authed(rb)
             .send()
             .await
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| (None, describe(&e)))?;
         let status = resp.status();
         if status == StatusCode::OK {
-            return read_json(resp).await;
+            return read_json(resp).await.map_err(|e| (Some(status), e));
         }
         let err = read_error(resp).await;
-        Err(match err.error_id {
-            Some(id) => format!("answered {status} (errorId {id})"),
-            None => format!("answered {status}"),
-        })
+        Err((
+            Some(status),
+            match err.error_id {
+                Some(id) => format!("answered {status} (errorId {id})"),
+                None => format!("answered {status}"),
+            },
+        ))
+    }
+
+    /// The server this session is on.
+    pub(super) fn target(&self) -> &Target {
+        &self.keys.target
     }
 }
 
@@ -156,7 +177,7 @@ impl Drop for OpenSession {
 }
 
 /// `POST /icws/connection`: a session, or the outcome that ends this server's turn.
-async fn connect(
+pub(super) async fn connect(
     client: &Client,
     s: &Settings,
     target: &Target,

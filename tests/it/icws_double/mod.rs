@@ -11,6 +11,9 @@
 //!   `DELETE /icws/{sessionId}/connection`) are strict: without the session's CSRF header
 //!   *and* its cookie they get `401`. `select` is honoured: only the listed properties come
 //!   back (none but `configurationId` without it). DELETE ends the session (`204`).
+//! - `GET /icws/{sessionId}/configuration/users?where=ntDomainUser eq '<DOMAIN\\user>'&select=…`
+//!   (the service account's lookup of Windows sign-in): `200` with `items`, the users whose NT
+//!   Domain User matches without regard to case, each with the `select`ed properties.
 //! - The backup role of a switchover pair: `503` with an `alternateHostList`.
 //!
 //! Beyond the documentation, for tests: a fixed latency on every answer, and modes that hang,
@@ -20,6 +23,7 @@
 //! once. The errorIds other than
 //! authenticationFailure used by the tests are examples; the IdP treats them all alike.
 
+mod lookup;
 mod modes;
 pub mod pki;
 mod resources;
@@ -48,6 +52,8 @@ pub struct User {
     pub error_id: Option<String>,
     /// Reading the user's configuration answers 500 (after a session was opened).
     pub fail_lookup: bool,
+    /// The user's NT Domain User (`DOMAIN\\user`), matched by `where=ntDomainUser eq '…'`.
+    pub nt_domain_user: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -114,7 +120,21 @@ pub fn standard_users() -> Vec<User> {
             display_name: Some("Agent One".into()),
             personal_email: Some("agent1@example.com".into()),
             mailbox_email: Some("agent1.mailbox@example.com".into()),
+            nt_domain_user: Some("EXAMPLE\\agent1".into()),
             ..u("agent1")
+        },
+        // The service account Windows sign-in looks users up with.
+        u("svc"),
+        // Two CIC users carrying one Windows account (a configuration mistake).
+        User {
+            personal_email: Some("twin1@example.com".into()),
+            nt_domain_user: Some("EXAMPLE\\twin".into()),
+            ..u("twin1")
+        },
+        User {
+            personal_email: Some("twin2@example.com".into()),
+            nt_domain_user: Some("example\\TWIN".into()),
+            ..u("twin2")
         },
         User {
             display_name: Some("Mailbox Only".into()),
@@ -176,6 +196,10 @@ impl IcwsDouble {
             .route("/icws/connection", post(connect))
             .route("/icws/connection/version", get(version))
             .route("/icws/{sid}/configuration/users/{uid}", get(user_record))
+            .route(
+                "/icws/{sid}/configuration/users",
+                get(lookup::by_nt_domain_user),
+            )
             .route("/icws/{sid}/connection", delete(disconnect))
             .fallback(|| async { icws_error(StatusCode::NOT_FOUND, "error.request.notFound") })
             .layer(axum::middleware::from_fn_with_state(
@@ -228,6 +252,11 @@ impl IcwsDouble {
             .lock()
             .unwrap()
             .insert(u.id.to_lowercase(), u);
+    }
+
+    /// Ends every session, as CIC does when sessions time out or the server restarts.
+    pub fn end_sessions(&self) {
+        self.state.sessions.lock().unwrap().clear();
     }
 
     pub fn open_sessions(&self) -> usize {

@@ -110,7 +110,7 @@ pub async fn connect(
 }
 
 /// The session's user, if the call carries the session's CSRF header and cookie.
-fn authorize(st: &DoubleState, sid: &str, headers: &HeaderMap) -> Option<String> {
+pub(super) fn authorize(st: &DoubleState, sid: &str, headers: &HeaderMap) -> Option<String> {
     let sessions = st.sessions.lock().unwrap();
     let s = sessions.get(sid)?;
     let csrf_ok = headers
@@ -127,7 +127,7 @@ fn authorize(st: &DoubleState, sid: &str, headers: &HeaderMap) -> Option<String>
     (csrf_ok && cookie_ok).then(|| s.user.clone())
 }
 
-fn unauthorized() -> Response {
+pub(super) fn unauthorized() -> Response {
     icws_error(
         StatusCode::UNAUTHORIZED,
         "error.request.connection.notAuthorized",
@@ -149,14 +149,20 @@ pub async fn user_record(
     if u.fail_lookup {
         return icws_error(StatusCode::INTERNAL_SERVER_ERROR, "error.server.internal");
     }
+    (StatusCode::OK, Json(selected(&u, q.get("select")))).into_response()
+}
+
+/// The user's record with the `select`ed properties only (`configurationId` without one).
+pub(super) fn selected(u: &super::User, select: Option<&String>) -> Value {
     let full = json!({
         "configurationId": {"id": u.id, "displayName": u.display_name, "uri": format!("/configuration/users/{}", u.id)},
         "personalInformationProperties": {"emailAddress": u.personal_email, "givenName": "Given", "surname": "Surname"},
         "mailboxProperties": {"emailAddress": u.mailbox_email},
+        "ntDomainUser": u.nt_domain_user,
         "extension": "1001",
         "defaultWorkstation": {"id": "ws1"},
     });
-    let selected: Vec<String> = match q.get("select") {
+    let selected: Vec<String> = match select {
         Some(s) => s.split(',').map(|p| p.trim().to_string()).collect(),
         None => vec!["configurationId".into()],
     };
@@ -166,7 +172,7 @@ pub async fn user_record(
             out.insert(p, v.clone());
         }
     }
-    (StatusCode::OK, Json(Value::Object(out))).into_response()
+    Value::Object(out)
 }
 
 pub async fn disconnect(

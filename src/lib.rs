@@ -18,6 +18,7 @@ pub mod saml;
 pub mod selftest;
 pub mod session;
 pub mod sp;
+pub mod store;
 pub mod throttle;
 pub mod web;
 
@@ -170,11 +171,8 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         tls: tls.is_some(),
         default_lang,
         demo_sp,
-        throttle: throttle::Throttle::new(&cfg.throttle),
+        store: store::build(&cfg, &secret).await?,
         metrics: metrics::Metrics::default(),
-        used_forms: web::form_guard::UsedForms::new(cfg.session.login_timeout, 200_000),
-        seen_requests: Arc::new(saml::inbound::SeenIds::new(200_000)),
-        revoked: Box::new(web::revoked::MemoryRevocations::new(200_000)),
         readiness: std::sync::Mutex::new(None),
         in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_concurrent)),
         in_flight_per_client: Arc::default(),

@@ -57,6 +57,7 @@ impl Config {
                 }
             }
         }
+        self.store.resolve_paths(fix);
         for sp in &mut self.service_providers {
             for p in [sp.metadata_file.as_mut(), sp.certificate_file.as_mut()]
                 .into_iter()
@@ -185,6 +186,7 @@ impl Config {
             sp.validate(self, i)?;
         }
         ops::validate(self)?;
+        self.store.validate(self)?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ mod icws;
 mod load;
 mod ops;
 mod sp;
+mod store;
 
 use duration::duration;
 pub use duration::parse_duration;
@@ -20,6 +21,7 @@ use serde::Deserialize;
 pub use sp::{SignMode, SpConfig};
 use std::path::PathBuf;
 use std::time::Duration;
+pub use store::{StoreConfig, StoreKind};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -62,6 +64,8 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
     /// The file this configuration came from ("(built-in)" for demo mode); used in messages.
     #[serde(skip)]
     pub source: String,

@@ -77,7 +77,7 @@ pub async fn handle(
             .on(&page)
             .into_response();
     }
-    if state.used_forms.is_used(&pending.n) {
+    if state.store.form_used(&pending.n).await {
         tracing::info!(client = %origin.client_ip, "refused a credential POST for a form that already ended");
         return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
             .again(sp_home(state, Some(&pending.sp)))
@@ -93,7 +93,7 @@ pub async fn handle(
     };
     match action {
         "cancel" => {
-            if !state.used_forms.claim(&pending.n) {
+            if !state.store.claim_form(&pending.n).await {
                 return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
                     .on(&page)
                     .into_response();
@@ -196,8 +196,9 @@ async fn login(
     // cannot get past the budget. Dropped unsettled (no verdict), it is released.
     let known = known_browser::id_for(state, headers, user);
     let ticket = match state
-        .throttle
+        .store
         .reserve(user, origin.client_ip, known.as_deref())
+        .await
     {
         Ok(t) => t,
         Err(refusal) => {
@@ -223,8 +224,8 @@ async fn login(
     state.metrics.backend_latency.observe(started.elapsed());
     match outcome {
         Ok(p) => {
-            ticket.succeeded();
-            if !state.used_forms.claim(&pending.n) {
+            ticket.succeeded().await;
+            if !state.store.claim_form(&pending.n).await {
                 return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
                     .on(page)
                     .into_response();
@@ -247,7 +248,7 @@ async fn login(
             r
         }
         Err(AuthError::BadCredentials) => {
-            ticket.failed();
+            ticket.failed().await;
             audit::login(state, origin, page, sp, user, "bad_credentials");
             form_again(
                 state,

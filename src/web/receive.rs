@@ -2,7 +2,7 @@
 //! `saml::inbound`, looks the Issuer up in the SP registry, and turns a refusal into a logged
 //! 400 page. The decoding, the signature rules and the protocol checks are all
 //! `saml::inbound`'s; this module adds only what needs the server: the registry, the replay
-//! table, the clock, and running an XML signature check off the async workers.
+//! check (the store's), the clock, and running an XML signature check off the async workers.
 
 use super::pages::PageError;
 use super::remap::Origin;
@@ -46,7 +46,6 @@ pub async fn receive<M: Message + Send + 'static>(
     };
     let must_sign = required(&sp);
     let skew = state.config.saml.clock_skew;
-    let seen = state.seen_requests.clone();
     let endpoint = endpoint.to_string();
     let blocking = received.checks_xml_signature();
     let sp2 = sp.clone();
@@ -61,7 +60,7 @@ pub async fn receive<M: Message + Send + 'static>(
             skew,
             endpoint: &endpoint,
         };
-        received.validate(&trust, &expect, &seen)
+        received.validate(&trust, &expect)
     };
     // An XML signature (xmlsec: parsing, canonicalizing, RSA) is checked off the async workers.
     let validated = if blocking {
@@ -71,5 +70,14 @@ pub async fn receive<M: Message + Send + 'static>(
     } else {
         validate()
     };
-    Ok((sp, validated.map_err(refused)?))
+    let validated = validated.map_err(refused)?;
+    if let Some(until) = validated.replay_until {
+        let (issuer, id) = (validated.msg.issuer(), validated.msg.id());
+        if !state.store.first_use(issuer, id, until).await {
+            return Err(refused(InboundError::Replay(crate::saml::inbound::short(
+                id,
+            ))));
+        }
+    }
+    Ok((sp, validated))
 }

@@ -22,6 +22,7 @@ mod ops_listener;
 mod proxy;
 mod remap;
 mod sessions;
+mod shared_store;
 mod signing;
 mod slow_clients;
 mod sso;

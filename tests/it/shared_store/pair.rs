@@ -1,0 +1,111 @@
+//! The pair behaves as one: what one instance counted, closed or revoked, the other honours.
+
+use super::*;
+
+const THROTTLE: &str = "user_failures = 5\nip_failures = 1000\nbase_delay = \"10m\"";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn five_failures_split_between_a_and_b_lock_the_user_on_both() {
+    let redis = Redis::start();
+    let fx = Fixture::new();
+    let store = redis.store_table(fx.path(), "200ms");
+    let a = instance(&fx, &store, THROTTLE).await;
+    let b = instance(&fx, &store, THROTTLE).await;
+    let c = client();
+    for (i, idp) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
+        let p = login(&c, idp, "agent1", "wrong").await;
+        assert_eq!(p.status, 200, "failure {} was counted, not refused", i + 1);
+        assert!(autopost(&p.body).is_none());
+    }
+    // Three failures on A and two on B: together the budget of 5, so both refuse even the
+    // right password now.
+    for (name, idp) in [("B", &b), ("A", &a)] {
+        let p = login(&c, idp, "agent1", "agent1").await;
+        assert_eq!(p.status, 429, "{name} let the user try again: {}", p.body);
+        assert!(autopost(&p.body).is_none());
+        assert!(p.headers.get("retry-after").is_some());
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_form_completed_on_a_and_replayed_to_b_is_refused() {
+    let redis = Redis::start();
+    let fx = Fixture::new();
+    let store = redis.store_table(fx.path(), "200ms");
+    let a = instance(&fx, &store, THROTTLE).await;
+    let b = instance(&fx, &store, THROTTLE).await;
+    let c = client();
+    let form = get(&c, &request_url(&a.base)).await;
+    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
+    assert!(autopost(&done.body).is_some(), "{}", done.body);
+    // The same form, cookies and all, posted to the other instance.
+    let replay = submit_to(&c, &b.base, &form.body, "agent1", "agent1").await;
+    assert_eq!(replay.status, 400, "{}", replay.body);
+    assert!(autopost(&replay.body).is_none(), "B answered a used form");
+    let used = pureconnect_idp::i18n::Lang::from_tag("en-US")
+        .unwrap()
+        .t("error.form_used")
+        .replace('\'', "&#x27;");
+    assert!(replay.body.contains(&used), "{}", replay.body);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_logout_on_a_revokes_the_session_on_b_within_a_second() {
+    let redis = Redis::start();
+    let fx = Fixture::new();
+    let store = redis.store_table(fx.path(), "200ms");
+    let a = instance(&fx, &store, THROTTLE).await;
+    let b = instance(&fx, &store, THROTTLE).await;
+    // One browser for both (cookies are per host, not per port), and a copy of its cookies.
+    let c = client();
+    let form = get(&c, &request_url(&a.base)).await;
+    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
+    assert!(autopost(&done.body).is_some(), "{}", done.body);
+    let copy = format!(
+        "{}; {}",
+        cookie(&form, "idp_browser"),
+        cookie(&done, "idp_sso")
+    );
+    let on_b = get_with(&request_url(&b.base), &copy).await;
+    assert!(
+        autopost(&on_b.body).is_some(),
+        "B honours A's session: {}",
+        on_b.body
+    );
+    let out = get(&c, &a.url("/ICNotifierIDP/logout")).await;
+    assert_eq!(out.status, 200);
+    let took = within(Duration::from_secs(1), || {
+        let (url, copy) = (request_url(&b.base), copy.clone());
+        async move { autopost(&get_with(&url, &copy).await.body).is_none() }
+    })
+    .await;
+    println!("B refused the revoked session after {took:?}");
+    assert!(took.is_some(), "B still answers from a session A revoked");
+    a.stop().await;
+    b.stop().await;
+}
+
+/// `name=value` of the `Set-Cookie` of `name` on `p`.
+fn cookie(p: &Page, name: &str) -> String {
+    p.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie set"))
+        .to_string()
+}
+
+/// A GET of `url` by a browser that has exactly the cookies `jar`.
+pub async fn get_with(url: &str, jar: &str) -> Page {
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    page(c.get(url).header("cookie", jar).send().await.unwrap()).await
+}

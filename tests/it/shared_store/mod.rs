@@ -6,6 +6,7 @@
 
 mod failures;
 mod pair;
+mod tls;
 
 use crate::common::*;
 use std::io::{Read, Write};
@@ -19,6 +20,8 @@ pub struct Redis {
     child: Option<Child>,
     pub port: u16,
     pub password: String,
+    /// Extra arguments (TLS); with TLS the port speaks only TLS.
+    tls: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -33,7 +36,28 @@ impl Redis {
             child: None,
             port: free_port(),
             password,
+            tls: Vec::new(),
         };
+        r.restart();
+        r
+    }
+
+    /// A Redis that speaks only TLS, with the certificate `cert`/`key` (PEM files).
+    pub fn start_tls(cert: &Path, key: &Path) -> Redis {
+        let mut r = Redis {
+            child: None,
+            port: free_port(),
+            password: pureconnect_idp::web::form_guard::new_form_id(),
+            tls: Vec::new(),
+        };
+        r.tls = vec![
+            "--tls-cert-file".into(),
+            cert.display().to_string(),
+            "--tls-key-file".into(),
+            key.display().to_string(),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ];
         r.restart();
         r
     }
@@ -41,8 +65,16 @@ impl Redis {
     /// Starts it (again) on the same port with the same password, empty.
     pub fn restart(&mut self) {
         self.stop();
+        let port = self.port.to_string();
+        let ports = if self.tls.is_empty() {
+            vec!["--port", &port]
+        } else {
+            vec!["--port", "0", "--tls-port", &port]
+        };
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(ports)
+            .args(["--bind", "127.0.0.1"])
+            .args(&self.tls)
             .args(["--save", "", "--appendonly", "no"])
             .args(["--requirepass", &self.password])
             .stdout(Stdio::null())
@@ -52,7 +84,12 @@ impl Redis {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self.command("PING").as_deref() == Some("+PONG") {
+            let up = if self.tls.is_empty() {
+                self.command("PING").as_deref() == Some("+PONG")
+            } else {
+                TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            };
+            if up {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));

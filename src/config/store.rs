@@ -135,3 +135,84 @@ impl StoreConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, StoreKind};
+    use std::path::Path;
+    use std::time::Duration;
+
+    const SECRET: &str = "[session]\nsecret = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n";
+
+    fn parse(store: &str) -> Result<Config, String> {
+        Config::from_toml(
+            &format!("{SECRET}[store]\n{store}"),
+            "t.toml",
+            Path::new("/etc/idp"),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn memory_by_default_redis_with_its_keys_resolved() {
+        let c = Config::from_toml(SECRET, "t.toml", Path::new("/etc/idp")).unwrap();
+        assert_eq!(c.store.kind, StoreKind::Memory);
+        assert_eq!(c.store.timeout, Duration::from_millis(200));
+        assert_eq!(c.store.key_prefix, "pureconnect-idp:");
+        let c = parse(
+            "type = \"redis\"\nurl = \"rediss://r.example.com:6380/0\"\nca_file = \"ca.pem\"\npassword_file = \"pw\"\ntimeout = \"50ms\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.store.kind, StoreKind::Redis);
+        assert_eq!(
+            c.store.ca_file.as_deref(),
+            Some(Path::new("/etc/idp/ca.pem"))
+        );
+        assert_eq!(
+            c.store.password_file.as_deref(),
+            Some(Path::new("/etc/idp/pw"))
+        );
+        assert_eq!(c.store.timeout, Duration::from_millis(50));
+        let c = parse(
+            "type = \"redis\"\nsentinels = [\"10.0.0.5:26379\"]\nsentinel_master = \"idp\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.store.sentinels.len(), 1);
+    }
+
+    #[test]
+    fn bad_store_settings_name_the_key() {
+        for (text, key) in [
+            ("type = \"redis\"\n", "store.url"),
+            ("type = \"redis\"\nurl = \"http://x\"\n", "store.url"),
+            (
+                "type = \"redis\"\nurl = \"redis://x\"\nca_file = \"ca.pem\"\n",
+                "store.ca_file",
+            ),
+            (
+                "type = \"redis\"\nurl = \"redis://:pw@x\"\npassword_file = \"pw\"\n",
+                "store.password_file",
+            ),
+            (
+                "type = \"redis\"\nurl = \"redis://x\"\ntimeout = \"0ms\"\n",
+                "store.timeout",
+            ),
+            (
+                "type = \"redis\"\nurl = \"redis://x\"\nkey_prefix = \"\"\n",
+                "store.key_prefix",
+            ),
+            (
+                "type = \"redis\"\nsentinels = [\"x:1\"]\n",
+                "store.sentinel_master",
+            ),
+            (
+                "type = \"redis\"\nsentinels = [\"nope\"]\nsentinel_master = \"m\"\n",
+                "store.sentinels[0]",
+            ),
+            ("type = \"mongo\"\n", "type"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+    }
+}

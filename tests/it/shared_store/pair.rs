@@ -109,3 +109,66 @@ pub async fn get_with(url: &str, jar: &str) -> Page {
         .unwrap();
     page(c.get(url).header("cookie", jar).send().await.unwrap()).await
 }
+
+const SIGNER_ID: &str = "urn:test:signer";
+const SIGNER_ACS: &str = "https://signer.test/acs";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_request_received_by_a_and_replayed_to_b_is_refused() {
+    let redis = Redis::start();
+    let fx = Fixture::new();
+    let pair = pureconnect_idp::keys::generate::self_signed("signer", 2048, 30, &[]).unwrap();
+    let (key, cert) = (fx.path().join("signer.key"), fx.path().join("signer.crt"));
+    std::fs::write(&key, &pair.key_pem).unwrap();
+    std::fs::write(&cert, &pair.cert_pem).unwrap();
+    // Both instances under one public base, so the request's Destination is right on both.
+    let extra = format!(
+        "{}\n[[service_providers]]\nentity_id = \"{SIGNER_ID}\"\nacs_urls = [\"{SIGNER_ACS}\"]\n\
+         require_signed_requests = true\ncertificate_file = \"{}\"\n",
+        redis.store_table(fx.path(), "200ms"),
+        cert.display()
+    );
+    let cfg = || {
+        fx.config_full(
+            "https://idp.test",
+            SECRET_A,
+            "public_base_url = \"http://127.0.0.1\"",
+            "assertion",
+            &extra,
+        )
+    };
+    let a = TestIdp::start(cfg()).await;
+    let b = TestIdp::start(cfg()).await;
+    let md = a.metadata_file(fx.path()).await.display().to_string();
+    let args = [
+        "--binding",
+        "redirect",
+        "--sign",
+        "--key",
+        key.to_str().unwrap(),
+        "--cert",
+        cert.to_str().unwrap(),
+    ];
+    let (ok, req) = pysaml2_as("authn", &md, (SIGNER_ID, SIGNER_ACS), &args);
+    assert!(ok, "{req}");
+    let query = req["url"]
+        .as_str()
+        .unwrap()
+        .split_once('?')
+        .unwrap()
+        .1
+        .to_string();
+    let url = |idp: &TestIdp| format!("{}/ICNotifierIDP/login?{query}", idp.base);
+    let first = get(&client(), &url(&a)).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.body.contains("id=\"login-form\""), "{}", first.body);
+    let replay = get(&client(), &url(&b)).await;
+    assert_eq!(
+        replay.status, 400,
+        "B took A's signed request again: {}",
+        replay.body
+    );
+    assert!(replay.body.contains("already received"), "{}", replay.body);
+    a.stop().await;
+    b.stop().await;
+}

@@ -138,3 +138,29 @@ async fn a_redis_that_accepts_and_never_answers_costs_a_login_at_most_one_timeou
     assert!(degraded(&readyz(&idp).await), "{}", readyz(&idp).await.body);
     idp.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_that_is_down_gets_one_warning_not_one_per_request_and_no_password_in_the_log() {
+    let fx = Fixture::new();
+    // Nothing listens on this port.
+    let password = "not-for-the-log-7f3a";
+    let store = store_table(fx.path(), free_port(), password, "200ms");
+    let server = spawn_server_with(&fx, &store, &[]);
+    for _ in 0..5 {
+        let p = login_at(&client(), &server.base, "agent1", "agent1").await;
+        assert!(autopost(&p.body).is_some(), "{}", p.body);
+        let p = login_at(&client(), &server.base, "agent1", "wrong").await;
+        assert_eq!(p.status, 200);
+    }
+    // Several probes fail meanwhile (one a second).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let lines = server.lines.lock().unwrap().clone();
+    let warnings = lines
+        .iter()
+        .filter(|l| l.contains("shared store (redis) unavailable"))
+        .count();
+    assert_eq!(warnings, 1, "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.contains(password)), "{lines:#?}");
+    let errors = server.errors.lock().unwrap().clone();
+    assert!(!errors.iter().any(|l| l.contains(password)), "{errors:#?}");
+}

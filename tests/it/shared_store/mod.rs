@@ -24,7 +24,7 @@ pub struct Redis {
     tls: Vec<String>,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
@@ -172,9 +172,14 @@ pub async fn submit_to(c: &reqwest::Client, base: &str, form: &str, user: &str, 
 
 /// A whole login on `idp` from browser `c`: the form, then the credentials.
 pub async fn login(c: &reqwest::Client, idp: &TestIdp, user: &str, pw: &str) -> Page {
-    let form = get(c, &request_url(&idp.base)).await;
+    login_at(c, &idp.base, user, pw).await
+}
+
+/// [`login`] on the server at `base`.
+pub async fn login_at(c: &reqwest::Client, base: &str, user: &str, pw: &str) -> Page {
+    let form = get(c, &request_url(base)).await;
     assert_eq!(form.status, 200, "{}", form.body);
-    submit_to(c, &idp.base, &form.body, user, pw).await
+    submit_to(c, base, &form.body, user, pw).await
 }
 
 pub async fn readyz(idp: &TestIdp) -> Page {

@@ -6,6 +6,7 @@
 
 mod failures;
 mod pair;
+mod sentinel;
 mod tls;
 
 use crate::common::*;

@@ -38,8 +38,25 @@ async fn with_redis_stopped_logins_go_on_readyz_says_so_and_sharing_resumes() {
     assert!(replay_refused(&a, &b).await, "shared before the outage");
     assert!(!degraded(&readyz(&a).await));
     assert_eq!(store_up(&a).await, Some(true));
+    // A session made on A, and a copy of its cookies that B honours.
+    let c = client();
+    let form = get(&c, &request_url(&a.base)).await;
+    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
+    let copy = format!(
+        "{}; {}",
+        cookie(&form, "idp_browser"),
+        cookie(&done, "idp_sso")
+    );
+    let honoured = |idp: &TestIdp| {
+        let (url, copy) = (request_url(&idp.base), copy.clone());
+        async move { autopost(&get_with(&url, &copy).await.body).is_some() }
+    };
+    assert!(honoured(&b).await);
 
     redis.stop();
+    // Signed out on A during the outage: A refuses the copy at once, B cannot know yet.
+    assert_eq!(get(&c, &a.url("/ICNotifierIDP/logout")).await.status, 200);
+    assert!(!honoured(&a).await, "A honours a session it revoked");
     // Logins go on, on each instance's own state.
     for idp in [&a, &b] {
         let p = login(&client(), idp, "agent1", "agent1").await;
@@ -74,6 +91,13 @@ async fn with_redis_stopped_logins_go_on_readyz_says_so_and_sharing_resumes() {
     assert!(
         replay_refused(&a, &b).await,
         "shared again after Redis came back"
+    );
+    // The logout of the outage reaches B once Redis is back (empty: it restarted).
+    let refused = within(Duration::from_secs(5), || async { !honoured(&b).await }).await;
+    println!("B refused the session revoked during the outage {refused:?} after sharing resumed");
+    assert!(
+        refused.is_some(),
+        "B still honours a session A revoked during the outage"
     );
     a.stop().await;
     b.stop().await;

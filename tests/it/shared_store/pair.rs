@@ -89,27 +89,6 @@ async fn a_logout_on_a_revokes_the_session_on_b_within_a_second() {
     b.stop().await;
 }
 
-/// `name=value` of the `Set-Cookie` of `name` on `p`.
-fn cookie(p: &Page, name: &str) -> String {
-    p.headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .unwrap_or_else(|| panic!("no {name} cookie set"))
-        .to_string()
-}
-
-/// A GET of `url` by a browser that has exactly the cookies `jar`.
-pub async fn get_with(url: &str, jar: &str) -> Page {
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    page(c.get(url).header("cookie", jar).send().await.unwrap()).await
-}
-
 const SIGNER_ID: &str = "urn:test:signer";
 const SIGNER_ACS: &str = "https://signer.test/acs";
 

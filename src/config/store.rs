@@ -5,8 +5,8 @@
 //! `password_file`, `key_prefix`, `timeout`, and Sentinel (`sentinels`, `sentinel_master`).
 //! It opens no file and connects to nothing: `store::redis` does.
 
-use super::duration::duration;
 use super::{Config, ConfigError};
+use crate::values::duration;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! `GET /ICNotifierIDP/metadata`: our SAML metadata (the Issuer fixed at start-up, the
 //! locations under the public base of this request), cacheable for an hour.
 
-use super::remap::Origin;
-use super::AppState;
+use super::origin::Origin;
+use super::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;

@@ -32,9 +32,10 @@ async fn replay_refused(a: &TestIdp, b: &TestIdp) -> bool {
 async fn with_redis_stopped_logins_go_on_readyz_says_so_and_sharing_resumes() {
     let mut redis = Redis::start();
     let fx = Fixture::new();
-    let store = redis.store_table(fx.path(), "200ms");
+    let store = redis.store_table(fx.path(), SLACK);
     let a = instance(&fx, &store, THROTTLE).await;
     let b = instance(&fx, &store, THROTTLE).await;
+    until_shared(&[&a, &b]).await;
     assert!(replay_refused(&a, &b).await, "shared before the outage");
     assert!(!degraded(&readyz(&a).await));
     assert_eq!(store_up(&a).await, Some(true));

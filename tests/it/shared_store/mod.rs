@@ -16,6 +16,21 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// `store.timeout` of the tests about sharing (not about latency): generous, so a machine
+/// loaded by the rest of the suite does not make an instance fall back to its own state.
+pub const SLACK: &str = "2s";
+
+/// Waits (10 s at most) until every instance of `idps` says its store is up.
+pub async fn until_shared(idps: &[&TestIdp]) {
+    for idp in idps {
+        let up = within(Duration::from_secs(10), || async {
+            !readyz(idp).await.body.contains("shared store")
+        })
+        .await;
+        assert!(up.is_some(), "{}", readyz(idp).await.body);
+    }
+}
+
 /// A `redis-server` of this test, on loopback.
 pub struct Redis {
     child: Option<Child>,

@@ -8,9 +8,10 @@ const THROTTLE: &str = "user_failures = 5\nip_failures = 1000\nbase_delay = \"10
 async fn five_failures_split_between_a_and_b_lock_the_user_on_both() {
     let redis = Redis::start();
     let fx = Fixture::new();
-    let store = redis.store_table(fx.path(), "200ms");
+    let store = redis.store_table(fx.path(), SLACK);
     let a = instance(&fx, &store, THROTTLE).await;
     let b = instance(&fx, &store, THROTTLE).await;
+    until_shared(&[&a, &b]).await;
     let c = client();
     for (i, idp) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
         let p = login(&c, idp, "agent1", "wrong").await;
@@ -33,9 +34,10 @@ async fn five_failures_split_between_a_and_b_lock_the_user_on_both() {
 async fn a_form_completed_on_a_and_replayed_to_b_is_refused() {
     let redis = Redis::start();
     let fx = Fixture::new();
-    let store = redis.store_table(fx.path(), "200ms");
+    let store = redis.store_table(fx.path(), SLACK);
     let a = instance(&fx, &store, THROTTLE).await;
     let b = instance(&fx, &store, THROTTLE).await;
+    until_shared(&[&a, &b]).await;
     let c = client();
     let form = get(&c, &request_url(&a.base)).await;
     let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
@@ -57,9 +59,10 @@ async fn a_form_completed_on_a_and_replayed_to_b_is_refused() {
 async fn a_logout_on_a_revokes_the_session_on_b_within_a_second() {
     let redis = Redis::start();
     let fx = Fixture::new();
-    let store = redis.store_table(fx.path(), "200ms");
+    let store = redis.store_table(fx.path(), SLACK);
     let a = instance(&fx, &store, THROTTLE).await;
     let b = instance(&fx, &store, THROTTLE).await;
+    until_shared(&[&a, &b]).await;
     // One browser for both (cookies are per host, not per port), and a copy of its cookies.
     let c = client();
     let form = get(&c, &request_url(&a.base)).await;
@@ -104,7 +107,7 @@ async fn a_signed_request_received_by_a_and_replayed_to_b_is_refused() {
     let extra = format!(
         "{}\n[[service_providers]]\nentity_id = \"{SIGNER_ID}\"\nacs_urls = [\"{SIGNER_ACS}\"]\n\
          require_signed_requests = true\ncertificate_file = \"{}\"\n",
-        redis.store_table(fx.path(), "200ms"),
+        redis.store_table(fx.path(), SLACK),
         cert.display()
     );
     let cfg = || {
@@ -118,6 +121,7 @@ async fn a_signed_request_received_by_a_and_replayed_to_b_is_refused() {
     };
     let a = TestIdp::start(cfg()).await;
     let b = TestIdp::start(cfg()).await;
+    until_shared(&[&a, &b]).await;
     let md = a.metadata_file(fx.path()).await.display().to_string();
     let args = [
         "--binding",

@@ -58,12 +58,7 @@ async fn through_a_sentinel_the_pair_finds_the_master_and_shares() {
     );
     let a = instance(&fx, &store, "").await;
     let b = instance(&fx, &store, "").await;
-    let up = within(Duration::from_secs(10), || async {
-        !readyz(&a).await.body.contains("shared store")
-            && !readyz(&b).await.body.contains("shared store")
-    })
-    .await;
-    assert!(up.is_some(), "{}", readyz(&a).await.body);
+    until_shared(&[&a, &b]).await;
     let c = client();
     let form = get(&c, &request_url(&a.base)).await;
     let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;

@@ -81,6 +81,9 @@ impl Config {
             }
         }
         self.store.resolve_paths(fix);
+        if let Some(g) = self.genesys.as_mut() {
+            fix(&mut g.client_secret_file)
+        }
         for sp in &mut self.service_providers {
             for p in [sp.metadata_file.as_mut(), sp.certificate_file.as_mut()]
                 .into_iter()
@@ -180,6 +183,9 @@ impl Config {
         }
         if let BackendConfig::Icws(icws) = &self.backend {
             icws.validate().map_err(|(k, m)| self.invalid(&k, m))?;
+        }
+        if let Some(g) = &self.genesys {
+            g.validate().map_err(|(k, m)| self.invalid(&k, m))?;
         }
         for (i, sp) in self.service_providers.iter().enumerate() {
             sp.validate(self, i)?;

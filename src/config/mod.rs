@@ -5,6 +5,7 @@
 //! message that names the file and the key. It does not open certificates, users files or SP
 //! metadata: the modules that own those do.
 
+mod genesys;
 mod icws;
 mod load;
 mod ops;
@@ -14,6 +15,7 @@ mod store;
 use crate::i18n::Lang;
 pub use crate::values::parse_duration;
 use crate::values::{duration, AllowedHosts, BaseUrl, Cidr, SessionSecret};
+pub use genesys::GenesysApiConfig;
 pub use icws::{IcwsConfig, IcwsScheme, DEFAULT_EMAIL_PROPERTY, FALLBACK_EMAIL_PROPERTY};
 pub use ops::{LimitsConfig, ThrottleConfig};
 use secrecy::SecretString;
@@ -66,6 +68,9 @@ pub struct Config {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub store: StoreConfig,
+    /// The Genesys Cloud API client of `genesys-config --push` and `certs … --genesys`.
+    #[serde(default)]
+    pub genesys: Option<GenesysApiConfig>,
     /// The file this configuration came from ("(built-in)" for demo mode); used in messages.
     #[serde(skip)]
     pub source: String,

@@ -5,6 +5,7 @@
 //! caps enforced while decoding so that a deflate bomb stops at the cap with bounded memory,
 //! and the reverse for messages we send by redirect. No HTTP and no XML parsing here.
 
+use crate::memo::{self, Slot};
 use base64::alphabet::STANDARD;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -74,20 +75,17 @@ fn looks_like_xml(bytes: &[u8]) -> bool {
 
 thread_local! {
     /// This thread's inflater, reset for each message: its state (some 40 KiB) is made once
-    /// per thread instead of once per request.
-    static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+    /// per thread instead of once per request. One for every message: its key is `()`.
+    static INFLATER: Slot<(), Decompress> = const { RefCell::new(None) };
 }
 
 /// Inflates raw DEFLATE data, refusing to produce more than [`MAX_INFLATED`] bytes: the output
 /// never grows past one byte over the cap, whatever the input claims.
 pub fn inflate_capped(data: &[u8]) -> Result<Vec<u8>, BindingError> {
-    INFLATER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut d) => {
-            d.reset(false);
-            inflate_with(&mut d, data)
-        }
-        // Only by re-entry, which nothing does: inflate with a state of its own.
-        Err(_) => inflate_with(&mut Decompress::new(false), data),
+    let fresh = |_: &()| Ok(Decompress::new(false));
+    memo::with(&INFLATER, &(), fresh, |d| {
+        d.reset(false);
+        inflate_with(d, data)
     })
 }
 
@@ -153,8 +151,7 @@ pub fn encode_redirect(xml: &str) -> String {
 
 /// Encodes XML for the HTTP-POST binding.
 pub fn encode_post(xml: &str) -> String {
-    // The one large base64 of every answer (the whole Response): a SIMD encoder does it in a
-    // fraction of the instructions of the scalar one.
+    // The one large base64 of every answer (the whole Response), so a SIMD encoder.
     base64_simd::STANDARD.encode_to_string(xml.as_bytes())
 }
 
@@ -251,7 +248,8 @@ mod tests {
             decode_redirect(&S.encode(&bomb)),
             Err(BindingError::InflatedTooLarge)
         );
-        assert!(t.elapsed().as_secs() < 1);
+        // Generous for a loaded machine and a debug build.
+        assert!(t.elapsed().as_secs() < 10);
     }
 
     fn deflate(data: &[u8]) -> Vec<u8> {

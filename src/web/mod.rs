@@ -16,7 +16,6 @@ pub mod known_browser;
 pub mod language;
 pub mod login;
 pub mod login_form;
-pub mod memo;
 pub mod metadata;
 pub mod ops;
 pub mod origin;

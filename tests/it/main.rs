@@ -8,6 +8,7 @@ mod client_limits;
 mod common;
 mod demo;
 mod doubled;
+mod genesys_api;
 mod hardening;
 mod hosts;
 mod i18n;

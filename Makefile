@@ -10,9 +10,10 @@ DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev libkrb5-d
 # What the tests use: xmlsec1 to check signatures, Chromium for the browser flow, nginx for
 # the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right,
 # node and npm for axe-core (the accessibility checks the browser tests inject), a MIT KDC with
-# kinit and a slapd with its tools for the Windows sign-in tests.
+# kinit and a slapd with its tools for the Windows sign-in tests, redis-server for the tests of
+# a pair that shares its state.
 DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk nodejs npm \
-              krb5-kdc krb5-admin-server krb5-user slapd ldap-utils
+              krb5-kdc krb5-admin-server krb5-user slapd ldap-utils redis-server
 AXE        := tests/browser/node_modules/axe-core/axe.min.js
 
 .PHONY: run test deps-build deps-test venv axe build lint release clean

@@ -15,13 +15,18 @@
 # configured from nginx-example.conf (only ports, upstreams, the public base, the checked TLS
 # name and certificate paths replaced) to a second instance of the same configuration that
 # speaks TLS, so the run shows what the documented proxy costs beside the direct figure.
+# With Redis: the same load, in the same rounds, goes to a third instance of the same
+# configuration with `[store] type = "redis"` on a redis-server of the run's own (loopback, no
+# persistence, a random password), so the run shows what the shared store costs the
+# SSO-session path beside the memory store (target: at least 0.9 of it).
 #
 # Environment: BENCH_SECONDS (15: each server's load, given in BENCH_ROUNDS (3) rounds that
 # alternate the IdP and the floor), BENCH_CONNECTIONS (16), BENCH_THREADS (wrk's, 1),
 # BENCH_URLS (5000), BENCH_SAMPLE (50), BENCH_FLOOR (1; 0 skips the floor), BENCH_BIN (a binary
 # built before, to compare two builds), BENCH_SIGN (assertion | response | both; assertion is
 # the default of an SP entry and what Genesys Cloud gets), BENCH_NGINX (1; 0 skips the row
-# through nginx, which needs nginx).
+# through nginx, which needs nginx), BENCH_REDIS (1; 0 skips the row with the Redis store,
+# which needs redis-server).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,12 +51,27 @@ if [ "$NGINX" != 0 ] && ! command -v nginx >/dev/null; then
     NGINX=0
 fi
 
+REDIS=${BENCH_REDIS:-1}
+if [ "$REDIS" != 0 ] && ! command -v redis-server >/dev/null; then
+    echo "bench.sh: no redis-server, so no row with the Redis store (BENCH_REDIS=0 to skip it quietly)" >&2
+    REDIS=0
+fi
+
 TMP=$(mktemp -d)
+REDIS_PID=
+RIDP_PID=
 SERVER_PID=
 FLOOR_PID=
 TLS_PID=
 NGINX_PID=
 cleanup() {
+    if [ -n "$RIDP_PID" ]; then
+        kill "$RIDP_PID" 2>/dev/null || true
+    fi
+    if [ -n "$REDIS_PID" ]; then
+        kill "$REDIS_PID" 2>/dev/null || true
+        wait "$REDIS_PID" 2>/dev/null || true
+    fi
     if [ -n "$FLOOR_PID" ]; then
         kill "$FLOOR_PID" 2>/dev/null || true
     fi
@@ -192,15 +212,43 @@ if [ "$NGINX" != 0 ]; then
         { echo "bench.sh: the SSO-session answer through nginx is not a signed Response" >&2; exit 1; }
 fi
 
+# With Redis: a third instance of the same configuration (same secret, so the cookie is good
+# there too) whose store is a redis-server of this run.
+if [ "$REDIS" != 0 ]; then
+    REDIS_PORT=$(free_port)
+    REDIS_PASS=$(openssl rand -hex 16)
+    printf '%s\n' "$REDIS_PASS" >"$TMP/redis.password"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --requirepass "$REDIS_PASS" >"$TMP/redis.log" 2>&1 &
+    REDIS_PID=$!
+    RIDP_ADDR=127.0.0.1:$(free_port)
+    sed -e "s|^listen = .*|listen = \"$RIDP_ADDR\"|" "$TMP/idp.toml" >"$TMP/idp-redis.toml"
+    printf '[store]\ntype = "redis"\nurl = "redis://127.0.0.1:%s/0"\npassword_file = "redis.password"\n' \
+        "$REDIS_PORT" >>"$TMP/idp-redis.toml"
+    for _ in $(seq 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null && break
+        sleep 0.05
+    done
+    read -r RIDP_PID _ < <("$PY" "$HELPER" start --bin "$BIN" --config "$TMP/idp-redis.toml" \
+        --addr "$RIDP_ADDR" --log "$TMP/server-redis.log")
+    if curl -sf "http://$RIDP_ADDR/readyz" | grep -q 'shared store'; then
+        echo "bench.sh: the instance with the Redis store runs degraded" >&2
+        exit 1
+    fi
+    curl -s -H "Cookie: $COOKIE" "http://$RIDP_ADDR$(head -1 "$TMP/paths.txt")" | grep -q 'name="SAMLResponse"' ||
+        { echo "bench.sh: the SSO-session answer with the Redis store is not a signed Response" >&2; exit 1; }
+fi
+
 # The load is given in rounds, the IdP then the floor (then nginx) in each, so that a host that speeds up
 # or slows down during the run weighs on both alike (with the IdP's whole load first, then the
 # floor's, a host that sped up meanwhile favoured the floor).
 SEGMENT=$(( SECONDS_LOAD / ROUNDS > 0 ? SECONDS_LOAD / ROUNDS : 1 ))
-echo "== wrk: $THREADS thread(s), $CONNECTIONS connections, $ROUNDS rounds of ${SEGMENT}s on the IdP${FLOOR:+ then on the floor (examples/bench_floor, pages of $PAGE_BYTES bytes)}${NGINX_PID:+ then through nginx}, $URLS AuthnRequests in turn"
+echo "== wrk: $THREADS thread(s), $CONNECTIONS connections, $ROUNDS rounds of ${SEGMENT}s on the IdP${FLOOR:+ then on the floor (examples/bench_floor, pages of $PAGE_BYTES bytes)}${NGINX_PID:+ then through nginx}${RIDP_PID:+ then with the Redis store}, $URLS AuthnRequests in turn"
 ANSWERS0=$(session_answers)
 : >"$TMP/idp.loads"
 : >"$TMP/floor.loads"
 : >"$TMP/nginx.loads"
+: >"$TMP/redis.loads"
 for round in $(seq "$ROUNDS"); do
     echo "-- round $round: the IdP" >&2
     load "$SERVER_PID" "$BASE" "$SEGMENT" >>"$TMP/idp.loads"
@@ -211,6 +259,10 @@ for round in $(seq "$ROUNDS"); do
     if [ -n "$NGINX_PID" ]; then
         echo "-- round $round: through nginx (TLS to the instance)" >&2
         load "$TLS_PID" "https://127.0.0.1:$NGINX_PORT" "$SEGMENT" "$TMP/paths-nginx.txt" >>"$TMP/nginx.loads"
+    fi
+    if [ -n "$RIDP_PID" ]; then
+        echo "-- round $round: with the Redis store" >&2
+        load "$RIDP_PID" "http://$RIDP_ADDR" "$SEGMENT" >>"$TMP/redis.loads"
     fi
 done
 read -r REQUESTS DURATION_US P50_US P99_US BAD ERRORS SERVER_CPU WRK_CPU < <(combine <"$TMP/idp.loads")
@@ -239,6 +291,16 @@ if [ -n "$NGINX_PID" ]; then
     TLS_PID=
 fi
 
+R_REQ=0 R_DUR=1 R_P50=0 R_P99=0 R_BAD=0 R_ERR=0 R_CPU=0 R_WRK=0
+if [ -n "$RIDP_PID" ]; then
+    read -r R_REQ R_DUR R_P50 R_P99 R_BAD R_ERR R_CPU R_WRK < <(combine <"$TMP/redis.loads")
+    if curl -sf "http://$RIDP_ADDR/readyz" | grep -q 'shared store'; then
+        echo "bench.sh: the instance with the Redis store ran degraded during the load" >&2
+    fi
+    kill "$RIDP_PID" 2>/dev/null || true
+    RIDP_PID=
+fi
+
 CEILING_AFTER=$(ceiling)
 CEILING=$(awk -v a="$CEILING_BEFORE" -v b="$CEILING_AFTER" 'BEGIN { print (a > b) ? a : b }')
 
@@ -253,7 +315,8 @@ awk -v ceiling="$CEILING" -v before="$CEILING_BEFORE" -v after="$CEILING_AFTER" 
     -v freq="$F_REQ" -v fdur="$F_DUR" -v fp50="$F_P50" -v fp99="$F_P99" -v fbad="$F_BAD" \
     -v ferr="$F_ERR" -v fcpu="$F_CPU" -v fwrk="$F_WRK" -v bytes="$PAGE_BYTES" \
     -v answers="$ANSWERS" -v nreq="$N_REQ" -v ndur="$N_DUR" -v np50="$N_P50" -v np99="$N_P99" \
-    -v nbad="$N_BAD" -v nerr="$N_ERR" -v ncpu="$N_CPU" 'BEGIN {
+    -v nbad="$N_BAD" -v nerr="$N_ERR" -v ncpu="$N_CPU" \
+    -v rreq="$R_REQ" -v rdur="$R_DUR" -v rp99="$R_P99" -v rbad="$R_BAD" -v rerr="$R_ERR" 'BEGIN {
     rps = req / (dur / 1e6)
     frps = freq / (fdur / 1e6)
     f = (freq > 0)
@@ -273,6 +336,12 @@ awk -v ceiling="$CEILING" -v before="$CEILING_BEFORE" -v after="$CEILING_AFTER" 
         printf "| through nginx: latency p50 / p99 | %.2f / %.2f ms | | |\n", np50 / 1000, np99 / 1000
         printf "| through nginx: IdP CPU per answer (TLS included) | %.0f us | | |\n", ncpu * 1e6 / nreq
         printf "| through nginx: answers not 2xx/3xx | %d of %d (+%d socket errors) | | 0 |\n", nbad, nreq, nerr
+    }
+    if (rreq > 0) {
+        rrps = rreq / (rdur / 1e6)
+        printf "| SSO-session throughput with store type = redis (loopback) | %.0f req/s | | |\n", rrps
+        printf "| redis store / memory store | %.2f | | >= 0.90 |\n", rrps / rps
+        printf "| with the redis store: latency p99; answers not 2xx/3xx | %.2f ms; %d of %d (+%d socket errors) | | 0 |\n", rp99 / 1000, rbad, rreq, rerr
     }
     printf "| latency p50 (mean of the rounds) | %.2f ms | %s | |\n", p50 / 1000, f ? sprintf("%.2f ms", fp50 / 1000) : "-"
     printf "| latency p99 (highest of the rounds) | %.2f ms | %s | < 10 ms |\n", p99 / 1000, f ? sprintf("%.2f ms", fp99 / 1000) : "-"

@@ -18,6 +18,7 @@ pub mod saml;
 pub mod selftest;
 pub mod session;
 pub mod sp;
+pub mod store;
 pub mod throttle;
 pub mod values;
 pub mod web;
@@ -165,11 +166,8 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         issuer,
         default_lang: cfg.i18n.default_language,
         demo_sp,
-        throttle: throttle::Throttle::new(&cfg.throttle),
+        store: store::build(&cfg, secret.bytes()).await?,
         metrics: metrics::Metrics::default(),
-        used_forms: web::form_guard::UsedForms::new(cfg.session.login_timeout, 200_000),
-        seen_requests: Arc::new(saml::inbound::SeenIds::new(200_000)),
-        revoked: Box::new(web::revoked::MemoryRevocations::new(200_000)),
         readiness: std::sync::Mutex::new(None),
         windows,
         in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.limits.max_concurrent)),

@@ -2,7 +2,7 @@
 //!
 //! Owns the counters and histograms (logins by result, SP and language; HTTP request
 //! latency; backend latency; throttled attempts) and their text exposition format (version
-//! 0.0.4). Label values come only from bounded sets (configured SPs, supported languages,
+//! 0.0.4), and the shared store's up gauge. Label values come only from bounded sets (configured SPs, supported languages,
 //! fixed results), so the series count cannot grow with input. Certificate days left are
 //! rendered from the key set the caller passes. No HTTP here.
 
@@ -90,7 +90,7 @@ impl Metrics {
         self.throttled.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn render(&self, certs: &[CertGauge]) -> String {
+    pub fn render(&self, certs: &[CertGauge], store: &crate::store::Status) -> String {
         let mut out = String::with_capacity(4096);
         out.push_str("# HELP idp_logins_total Logins by result, service provider and language.\n# TYPE idp_logins_total counter\n");
         {
@@ -118,6 +118,12 @@ impl Metrics {
             "idp_backend_duration_seconds",
             "Time the credential backend took to answer.",
         );
+        let _ = writeln!(
+            out,
+            "# HELP idp_store_up Whether the shared store answers (1), or this instance runs on its own state (0).\n# TYPE idp_store_up gauge\nidp_store_up{{type=\"{}\"}} {}",
+            store.kind,
+            u8::from(store.up)
+        );
         out.push_str("# HELP idp_certificate_days_left Days until a signing certificate expires (negative: expired).\n# TYPE idp_certificate_days_left gauge\n");
         for c in certs {
             let role = if c.active { "active" } else { "backup" };
@@ -144,13 +150,17 @@ mod tests {
         m.throttled();
         m.http_latency.observe(Duration::from_millis(3));
         m.http_latency.observe(Duration::from_secs(100));
-        let t = m.render(&[CertGauge {
-            name: "a".into(),
-            active: true,
-            days_left: 12.5,
-        }]);
+        let t = m.render(
+            &[CertGauge {
+                name: "a".into(),
+                active: true,
+                days_left: 12.5,
+            }],
+            &crate::store::Status::memory(),
+        );
         assert!(t.contains("idp_logins_total{result=\"ok\",sp=\"urn:sp \\\"x\\\"\",lang=\"de\"} 2"));
         assert!(t.contains("idp_throttled_attempts_total 1"));
+        assert!(t.contains("idp_store_up{type=\"memory\"} 1"));
         assert!(t.contains("idp_http_request_duration_seconds_bucket{le=\"0.005\"} 1"));
         assert!(t.contains("idp_http_request_duration_seconds_bucket{le=\"30\"} 1"));
         assert!(t.contains("idp_http_request_duration_seconds_bucket{le=\"+Inf\"} 2"));

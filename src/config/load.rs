@@ -94,6 +94,7 @@ impl Config {
                 }
             }
         }
+        self.store.resolve_paths(fix);
         if let Some(g) = self.genesys.as_mut() {
             fix(&mut g.client_secret_file)
         }
@@ -207,6 +208,7 @@ impl Config {
             sp.validate(self, i)?;
         }
         ops::validate(self)?;
+        self.store.validate(self)?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ mod icws;
 mod load;
 mod ops;
 mod sp;
+mod store;
 mod windows;
 
 use crate::i18n::Lang;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 pub use sp::{SignMode, SpConfig};
 use std::path::PathBuf;
 use std::time::Duration;
+pub use store::{StoreConfig, StoreKind};
 use thiserror::Error;
 pub use windows::{EmailFrom, LdapConfig, WindowsConfig, DEFAULT_USER_FILTER};
 
@@ -68,6 +70,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Windows sign-in (Kerberos, the Windows password); off when absent.
     pub windows: Option<WindowsConfig>,
+    #[serde(default)]
+    pub store: StoreConfig,
     /// The Genesys Cloud API client of `genesys-config --push` and `certs … --genesys`.
     #[serde(default)]
     pub genesys: Option<GenesysApiConfig>,

@@ -1,4 +1,4 @@
-//! Durations in the configuration: whole seconds (`300`) or text with a unit (`"8h"`).
+//! Durations in the configuration: whole seconds (`300`) or text with a unit (`"8h"`, `"200ms"`).
 
 use serde::{Deserialize, Deserializer};
 use std::time::Duration;
@@ -25,11 +25,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not a duration such as 30s, 5m or 8h"))?;
     let mult = match unit.trim() {
+        "ms" => return Ok(Duration::from_millis(n)),
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86400,
-        _ => return Err(format!("`{text}` has an unknown unit (use s, m, h or d)")),
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit (use ms, s, m, h or d)"
+            ))
+        }
     };
     Ok(Duration::from_secs(n.saturating_mul(mult)))
 }

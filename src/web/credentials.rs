@@ -65,13 +65,13 @@ pub async fn handle(
         origin,
         headers,
     };
-    let back = match resume(&cx, &form) {
+    let back = match resume(&cx, &form).await {
         Ok(b) => b,
         Err(page) => return page.on(&cx.page).into_response(),
     };
     match action {
         "cancel" => {
-            if !state.used_forms.claim(&back.login.pending.form_id) {
+            if !state.store.claim_form(&back.login.pending.form_id).await {
                 return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
                     .on(&cx.page)
                     .into_response();
@@ -96,7 +96,7 @@ pub async fn handle(
 
 /// The pending login of a returned form, if the form is ours, young enough, shown to this
 /// browser, not already used, and for an SP still configured.
-fn resume<'f>(cx: &Cx<'_>, form: &'f CredentialForm) -> Result<Returned<'f>, PageError> {
+async fn resume<'f>(cx: &Cx<'_>, form: &'f CredentialForm) -> Result<Returned<'f>, PageError> {
     let (state, origin) = (cx.state, cx.origin);
     let sealed = form.state.as_deref().unwrap_or("");
     let max_age = i64::try_from(state.config.session.login_timeout.as_secs()).unwrap_or(600);
@@ -119,7 +119,7 @@ fn resume<'f>(cx: &Cx<'_>, form: &'f CredentialForm) -> Result<Returned<'f>, Pag
             .detail("the idp_browser cookie is missing or does not match the form")
             .again(sp_home(state, Some(&pending.sp))));
     }
-    if state.used_forms.is_used(&pending.form_id) {
+    if state.store.form_used(&pending.form_id).await {
         tracing::info!(client = %origin.client_ip, "refused a credential POST for a form that already ended");
         return Err(PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
             .again(sp_home(state, Some(&pending.sp))));
@@ -177,8 +177,9 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
     // cannot get past the budget. Dropped unsettled (no verdict), it is released.
     let known = known_browser::id_for(state, cx.headers, user);
     let ticket = match state
-        .throttle
+        .store
         .reserve(user, origin.client_ip, known.as_deref())
+        .await
     {
         Ok(t) => t,
         Err(refusal) => {
@@ -208,8 +209,8 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
     state.metrics.backend_latency.observe(started.elapsed());
     match outcome {
         Ok(p) => {
-            ticket.succeeded();
-            if !state.used_forms.claim(&login.pending.form_id) {
+            ticket.succeeded().await;
+            if !state.store.claim_form(&login.pending.form_id).await {
                 return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
                     .on(page)
                     .into_response();
@@ -224,7 +225,7 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
             r
         }
         Err(AuthError::BadCredentials) => {
-            ticket.failed();
+            ticket.failed().await;
             cx.audit(sp, user, "bad_credentials");
             form_again(cx, back, Some("error.bad_credentials"), StatusCode::OK)
         }

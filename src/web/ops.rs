@@ -76,6 +76,10 @@ pub async fn readyz(
             r
         }
     };
+    // The shared store's health is read live (it costs nothing): a degradation, not a reason
+    // to leave the pool, since logins go on with this instance's own state.
+    let mut r = r;
+    r.warnings.extend(state.store.status().degradation);
     let ready = r.problems.is_empty();
     let status = if ready {
         StatusCode::OK
@@ -125,7 +129,7 @@ pub async fn metrics(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&certs),
+        state.metrics.render(&certs, &state.store.status()),
     )
         .into_response()
 }

@@ -2,7 +2,7 @@
 //! `saml::inbound`, looks the Issuer up in the SP registry, and turns a refusal into a logged
 //! 400 page. The decoding, the signature rules and the protocol checks are all
 //! `saml::inbound`'s; this module adds only what needs the server: the registry, the replay
-//! table, the clock, and running an XML signature check off the async workers.
+//! check (the store's), the clock, and running an XML signature check off the async workers.
 
 use super::origin::Origin;
 use super::pages::PageError;
@@ -23,15 +23,15 @@ pub async fn receive<M: Message + Send + 'static>(
     endpoint: &str,
     required: impl Fn(&ServiceProvider) -> bool,
 ) -> Result<(Arc<ServiceProvider>, Validated<M>), PageError> {
-    let seen = state.seen_requests.clone();
-    receive_in(state, seen, origin, params, binding, endpoint, required).await
+    receive_in(state, true, origin, params, binding, endpoint, required).await
 }
 
-/// [`receive`] recording signed request IDs in `seen` instead of the server's table (the
-/// Negotiate challenge, whose request comes again with the token: see `web::windows`).
+/// [`receive`], recording a signed request's ID as used only when `record` says so: not on
+/// the pass answered with the Negotiate challenge, whose request the browser sends again with
+/// the token (see `web::windows`).
 pub async fn receive_in<M: Message + Send + 'static>(
     state: &AppState,
-    seen: Arc<crate::saml::inbound::SeenIds>,
+    record: bool,
     origin: &Origin,
     params: &Params<'_>,
     binding: BindingKind,
@@ -68,7 +68,7 @@ pub async fn receive_in<M: Message + Send + 'static>(
             skew,
             endpoint: &endpoint,
         };
-        received.validate(&trust, &expect, &seen)
+        received.validate(&trust, &expect)
     };
     // An XML signature (xmlsec: parsing, canonicalizing, RSA) is checked off the async workers.
     let validated = if blocking {
@@ -78,5 +78,14 @@ pub async fn receive_in<M: Message + Send + 'static>(
     } else {
         validate()
     };
-    Ok((sp, validated.map_err(refused)?))
+    let validated = validated.map_err(refused)?;
+    if let Some(until) = validated.replay_until.filter(|_| record) {
+        let (issuer, id) = (validated.msg.issuer(), validated.msg.id());
+        if !state.store.first_use(issuer, id, until).await {
+            return Err(refused(InboundError::Replay(crate::saml::inbound::short(
+                id,
+            ))));
+        }
+    }
+    Ok((sp, validated))
 }

@@ -34,6 +34,17 @@ impl MemoryRevocations {
     }
 }
 
+impl MemoryRevocations {
+    /// The revocations still live at `now`: what a shared store is given back after a reset.
+    pub fn entries(&self, now: i64) -> Vec<(String, i64)> {
+        let m = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        m.iter()
+            .filter(|(_, u)| **u >= now)
+            .map(|(k, u)| (k.clone(), *u))
+            .collect()
+    }
+}
+
 impl Revocations for MemoryRevocations {
     fn revoke(&self, session_index: &str, until: i64) {
         let now = chrono::Utc::now().timestamp();

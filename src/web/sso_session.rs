@@ -12,7 +12,8 @@
 //! cookie is not let through, so `idp_sso` copied alone to another browser is worth nothing.
 //! A logout ([`end`]) clears the cookie and revokes the session (`revoked`), so a copy of both
 //! cookies no longer signs in either. Either instance of a pair accepts a cookie the other
-//! made when they share `session.secret`; revocations are per instance for now.
+//! made when they share `session.secret`; revocations reach the other instances through the
+//! shared store (`store`) when there is one.
 
 use super::origin::PublicBase;
 use super::state::AppState;
@@ -90,7 +91,7 @@ pub fn read_current(state: &AppState, headers: &HeaderMap) -> Option<Current> {
     let c = read_unbound(state, headers)?;
     let live = form_guard::same_browser(headers, &c.session.browser)
         && !state
-            .revoked
+            .store
             .is_revoked(&c.session.session_index, chrono::Utc::now().timestamp());
     live.then_some(c)
 }
@@ -159,7 +160,7 @@ pub fn end(state: &AppState, headers: &HeaderMap, r: &mut Response, base: &Publi
     if let Some(c) = own {
         let lifetime = i64::try_from(state.config.session.lifetime.as_secs()).unwrap_or(i64::MAX);
         let until = c.session.authn_instant.saturating_add(lifetime);
-        state.revoked.revoke(
+        state.store.revoke(
             &c.session.session_index,
             until.saturating_add(MAX_CLOCK_AHEAD),
         );

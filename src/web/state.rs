@@ -31,13 +31,10 @@ pub struct AppState {
     pub issuer: String,
     pub default_lang: Lang,
     pub demo_sp: bool,
-    pub throttle: crate::throttle::Throttle,
+    /// Throttle counts, used forms, signed request IDs received, revoked sessions: this
+    /// instance's own, or shared with the others (`[store]`).
+    pub store: Arc<dyn crate::store::SharedState>,
     pub metrics: crate::metrics::Metrics,
-    pub used_forms: super::form_guard::UsedForms,
-    /// Signed request IDs already received (replays are refused).
-    pub seen_requests: Arc<crate::saml::inbound::SeenIds>,
-    /// Sessions ended by a logout.
-    pub revoked: Box<dyn super::revoked::Revocations>,
     /// Requests being handled (at most `limits.max_concurrent`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// Requests of each client IP being received or handled (`limits.max_in_flight_per_client`).

@@ -37,9 +37,9 @@ pub async fn authn_request(
     check_login_type(login_type)?;
     let (state, origin) = (cx.state, cx.origin);
     let endpoint = state.sso_url(&origin.base);
-    let seen = super::windows::replay_table(cx);
+    let record = super::windows::records_request_ids(cx);
     let (_, received) =
-        receive_in::<AuthnRequest>(state, seen, origin, params, binding, &endpoint, |sp| {
+        receive_in::<AuthnRequest>(state, record, origin, params, binding, &endpoint, |sp| {
             sp.require_signed_requests
         })
         .await?;

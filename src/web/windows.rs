@@ -11,7 +11,7 @@
 //!
 //! The challenged request comes back with the token, and a browser sends the very same
 //! AuthnRequest again; the challenge pass therefore keeps its signed request ID out of the
-//! server's replay table ([`replay_table`]) and the retry records it.
+//! server's replay table ([`records_request_ids`]) and the retry records it.
 
 use super::answer::{post_to_acs, Outcome};
 use super::login::{Cx, Login};
@@ -21,13 +21,11 @@ use super::pending::Pending;
 use super::sso_session::{self, SsoSession};
 use super::state::AppState;
 use crate::backend::{AuthError, Principal};
-use crate::saml::inbound::SeenIds;
 use crate::windows::account::FormName;
 use crate::windows::{ldap::LdapError, WindowsError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
-use std::sync::Arc;
 
 fn negotiates(state: &AppState) -> bool {
     state.windows.as_ref().is_some_and(|w| w.negotiates())
@@ -40,15 +38,11 @@ fn authorization<'a>(cx: &'a Cx<'_>) -> Option<&'a str> {
         .filter(|v| v.len() > 10 && v[..10].eq_ignore_ascii_case("negotiate "))
 }
 
-/// The table signed request IDs are recorded in: the server's, except on a pass that may be
-/// answered with the Negotiate challenge (Negotiate on, no token yet), whose request the
-/// browser sends again with the token.
-pub fn replay_table(cx: &Cx<'_>) -> Arc<SeenIds> {
-    if negotiates(cx.state) && authorization(cx).is_none() {
-        Arc::new(SeenIds::new(2))
-    } else {
-        cx.state.seen_requests.clone()
-    }
+/// Whether a signed request's ID is recorded as used on this pass: always, except on a pass
+/// that may be answered with the Negotiate challenge (Negotiate on, no token yet), whose
+/// request the browser sends again with the token.
+pub fn records_request_ids(cx: &Cx<'_>) -> bool {
+    !(negotiates(cx.state) && authorization(cx).is_none())
 }
 
 /// What Negotiate made of this request.

@@ -24,6 +24,7 @@ mod pages;
 mod proxy;
 mod remap;
 mod sessions;
+mod shared_store;
 mod signing;
 mod slow_clients;
 mod sso;

@@ -8,9 +8,11 @@
 //! ([`decide`]), verifies the signature (over the raw query parts for HTTP-Redirect, as an
 //! enveloped XML signature for HTTP-POST, after which only what the signature covers is
 //! read), then the protocol checks every request shares: IssueInstant within the clock skew,
-//! Destination (required when signed, bindings §3.4.5.2 / §3.5.5.2), and a signed request's
-//! ID not seen before within its validity ([`SeenIds`]). Every refusal is one
-//! [`InboundError`].
+//! Destination (required when signed, bindings §3.4.5.2 / §3.5.5.2). A signed request's ID
+//! must not be seen twice within its validity: validate says until when
+//! ([`Validated::replay_until`]) and the caller asks the store that remembers IDs (a
+//! per-instance [`SeenIds`], or the pair's shared store), which may wait on the network.
+//! Every refusal is one [`InboundError`].
 
 mod params;
 mod replay;
@@ -186,6 +188,9 @@ pub struct Validated<M> {
     pub relay_state: Option<String>,
     /// Whether a signature was verified.
     pub signed: bool,
+    /// For a signed request: until when its ID must not be accepted again (its IssueInstant
+    /// plus the clock skew; after that the time check refuses it anyway).
+    pub replay_until: Option<DateTime<Utc>>,
 }
 
 const PARAM: &str = "SAMLRequest";
@@ -220,13 +225,9 @@ impl<M: Message> Received<M> {
         matches!(self.how, How::Post) && signature::has_xml_signature(&self.xml)
     }
 
-    /// Applies `trust` and the protocol checks; `seen` remembers signed request IDs.
-    pub fn validate(
-        self,
-        trust: &SpTrust,
-        expect: &Expect,
-        seen: &SeenIds,
-    ) -> Result<Validated<M>, InboundError> {
+    /// Applies `trust` and the protocol checks. The replay check of a signed request is the
+    /// caller's, with [`Validated::replay_until`].
+    pub fn validate(self, trust: &SpTrust, expect: &Expect) -> Result<Validated<M>, InboundError> {
         let present = match &self.how {
             How::Redirect(sig) => sig.is_some(),
             How::Post => signature::has_xml_signature(&self.xml),
@@ -257,16 +258,12 @@ impl<M: Message> Received<M> {
             },
         };
         check_protocol(&msg, expect, signed)?;
-        if signed {
-            let until = msg.issue_instant() + skew(expect);
-            if !seen.first_use(msg.issuer(), msg.id(), until, expect.now) {
-                return Err(InboundError::Replay(short(msg.id())));
-            }
-        }
+        let replay_until = signed.then(|| msg.issue_instant() + skew(expect));
         Ok(Validated {
             msg,
             relay_state: self.relay_state,
             signed,
+            replay_until,
         })
     }
 }

@@ -57,6 +57,9 @@ impl Config {
                 }
             }
         }
+        if let Some(p) = self.doctor.ca_file.as_mut() {
+            fix(p)
+        }
         for sp in &mut self.service_providers {
             for p in [sp.metadata_file.as_mut(), sp.certificate_file.as_mut()]
                 .into_iter()
@@ -185,6 +188,9 @@ impl Config {
             sp.validate(self, i)?;
         }
         ops::validate(self)?;
+        self.doctor
+            .validate()
+            .map_err(|(k, m)| self.invalid(&k, m))?;
         Ok(())
     }
 }

@@ -5,12 +5,14 @@
 //! message that names the file and the key. It does not open certificates, users files or SP
 //! metadata: the modules that own those do.
 
+mod doctor;
 mod duration;
 mod icws;
 mod load;
 mod ops;
 mod sp;
 
+pub use doctor::DoctorConfig;
 use duration::duration;
 pub use duration::parse_duration;
 pub use icws::{IcwsConfig, IcwsScheme, DEFAULT_EMAIL_PROPERTY, FALLBACK_EMAIL_PROPERTY};
@@ -62,6 +64,9 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// What `doctor` needs beyond the serving configuration (see `config::doctor`).
+    #[serde(default)]
+    pub doctor: DoctorConfig,
     /// The file this configuration came from ("(built-in)" for demo mode); used in messages.
     #[serde(skip)]
     pub source: String,

@@ -5,7 +5,7 @@
 //! Issuer and requested ACS, which SP it is and which ACS URL the Response may go to. A
 //! Response is never sent to a URL this module did not approve.
 
-mod import;
+pub mod import;
 pub mod regions;
 
 use crate::config::{Config, ConfigError, SignMode, SpConfig};

@@ -148,6 +148,29 @@ impl PublicBase {
 pub struct Origin {
     pub base: PublicBase,
     pub client_ip: IpAddr,
+    /// Where the base came from (the metadata says so, for `doctor`).
+    pub source: BaseSource,
+}
+
+/// Which rule chose the public base of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseSource {
+    /// `ININ-REMAP-BASE-URL` from a trusted proxy.
+    Remap,
+    /// `server.public_base_url` (no remap header believed).
+    Configured,
+    /// The `Host` header (no public base configured).
+    Host,
+}
+
+impl BaseSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaseSource::Remap => "remap-header",
+            BaseSource::Configured => "public_base_url",
+            BaseSource::Host => "host",
+        }
+    }
 }
 
 fn trusted(state: &AppState, ip: IpAddr) -> bool {
@@ -250,6 +273,7 @@ fn resolve(parts: &Parts, state: &AppState) -> Result<Origin, PageError> {
             return Ok(Origin {
                 base: PublicBase(base),
                 client_ip,
+                source: BaseSource::Remap,
             });
         }
         tracing::debug!(%peer, "ignored ININ-REMAP-BASE-URL from an untrusted peer");
@@ -258,6 +282,7 @@ fn resolve(parts: &Parts, state: &AppState) -> Result<Origin, PageError> {
         return Ok(Origin {
             base: PublicBase(b.clone()),
             client_ip,
+            source: BaseSource::Configured,
         });
     }
     let scheme = if state.tls { "https" } else { "http" };
@@ -266,6 +291,7 @@ fn resolve(parts: &Parts, state: &AppState) -> Result<Origin, PageError> {
     Ok(Origin {
         base: PublicBase(base),
         client_ip,
+        source: BaseSource::Host,
     })
 }
 

@@ -1,0 +1,99 @@
+//! The CIC checks: each configured server answers ICWS, over a TLS chain that validates with
+//! `backend.ca_file` (the client the server itself uses), asking `GET
+//! /icws/connection/version` — no session, no licence. A backup of a switchover pair (503
+//! with its `alternateHostList`) is reachable too. A configuration that turns certificate
+//! checks off or sends passwords in the clear fails. Checks that need a CIC session (a
+//! service account reading users) plug in next to [`Reachable`].
+
+use super::clock::cic_targets;
+use super::{Check, Context, Line};
+use crate::config::BackendConfig;
+
+pub struct Reachable;
+
+/// Whether the error came from the TLS layer (a certificate that does not validate, a
+/// handshake refused).
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|i| i.downcast_ref::<rustls::Error>().is_some())
+            {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
+#[async_trait::async_trait]
+impl Check for Reachable {
+    async fn run(&self, cx: &Context) -> Vec<Line> {
+        const C: &str = "cic.reachable";
+        let (Some(client), BackendConfig::Icws(icws)) = (&cx.fetch.icws, &cx.cfg.backend) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Line> = icws
+            .warnings()
+            .into_iter()
+            .map(|w| {
+                Line::fail(
+                    "cic.tls",
+                    w,
+                    "Use scheme = \"https\" with backend.ca_file naming the CA of the CIC servers' certificates.",
+                )
+            })
+            .collect();
+        let ca = match &icws.ca_file {
+            Some(p) => format!("backend.ca_file ({})", p.display()),
+            None => "the public roots (no backend.ca_file)".into(),
+        };
+        for t in cic_targets(cx) {
+            let Ok(url) = t.url(&["icws", "connection", "version"]) else {
+                continue;
+            };
+            let url = url.to_string();
+            let tried = cx.fetch.tried(&url);
+            let tls = if t.scheme == crate::config::IcwsScheme::Https {
+                format!(", TLS chain valid with {ca}")
+            } else {
+                String::new()
+            };
+            let line = match client.get(&url).timeout(cx.fetch.timeout).send().await {
+                Ok(r) if r.status().is_success() => {
+                    Line::pass(C, format!("CIC server {t} answers ICWS{tls}"))
+                }
+                Ok(r) if r.status().as_u16() == 503 => Line::pass(
+                    C,
+                    format!("CIC server {t} answers as the backup of a switchover pair (503){tls}"),
+                ),
+                Ok(r) => Line::fail(
+                    C,
+                    format!("CIC server {t} answered HTTP {} to the version request", r.status().as_u16()),
+                    "Check that backend.servers names the CIC servers' ICWS port (8019 for HTTPS) and that ICWS runs there.",
+                ),
+                Err(e) if is_tls(&e) => Line::fail(
+                    C,
+                    format!("CIC server {t}: the TLS chain does not validate with {ca}: {}", cx.fetch.explain(&e)),
+                    "Set backend.ca_file to the PEM of the CA that issued the CIC server's certificate, which must name the host as backend.servers writes it.",
+                ),
+                Err(e) => Line::fail(
+                    C,
+                    format!("CIC server {t} cannot be reached: {}", cx.fetch.explain(&e)),
+                    format!(
+                        "Check the host in backend.servers and that this machine reaches port {} (firewall, DNS).",
+                        t.port
+                    ),
+                ),
+            };
+            out.push(line.tried(tried));
+        }
+        out
+    }
+}

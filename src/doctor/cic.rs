@@ -19,15 +19,13 @@ fn is_tls(e: &reqwest::Error) -> bool {
         if err.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io
+        // An io::Error's `source` skips the error it wraps: step into that one instead.
+        cur = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io
                 .get_ref()
-                .is_some_and(|i| i.downcast_ref::<rustls::Error>().is_some())
-            {
-                return true;
-            }
-        }
-        cur = err.source();
+                .map(|i| i as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     false
 }

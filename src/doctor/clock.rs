@@ -6,7 +6,7 @@
 
 use super::{Check, Context, Line};
 use crate::backend::icws::target::Target;
-use crate::config::BackendConfig;
+use crate::config::{BackendConfig, Config};
 use crate::sp::Region;
 use reqwest::Client;
 
@@ -29,16 +29,15 @@ pub fn cic_targets(cx: &Context) -> Vec<Target> {
 }
 
 /// The Genesys Cloud login hosts to compare with: (what names it, base URL).
-pub fn genesys_hosts(cx: &Context) -> Vec<(String, String)> {
-    if let Some(u) = &cx.cfg.doctor.genesys_login_base_url {
+pub fn genesys_hosts(cfg: &Config) -> Vec<(String, String)> {
+    if let Some(u) = &cfg.doctor.genesys_login_base_url {
         return vec![(
             "doctor.genesys_login_base_url".into(),
             u.trim_end_matches('/').to_string(),
         )];
     }
     let mut out: Vec<(String, String)> = Vec::new();
-    for r in cx
-        .cfg
+    for r in cfg
         .service_providers
         .iter()
         .filter_map(|s| s.genesys_region.as_deref())
@@ -114,11 +113,53 @@ impl Check for CicClock {
 impl Check for GenesysClock {
     async fn run(&self, cx: &Context) -> Vec<Line> {
         let mut out = Vec::new();
-        for (name, base) in genesys_hosts(cx) {
+        for (name, base) in genesys_hosts(&cx.cfg) {
             let what = format!("the Genesys Cloud login host {base} ({name})");
             let url = format!("{base}/");
             out.push(measure(cx, &cx.fetch.public, "clock.genesys", &what, &url).await);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(extra: &str) -> Config {
+        let text = format!(
+            "[session]\nsecret = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n\
+             [[service_providers]]\ngenesys_region = \"eu-central-1\"\n\
+             [[service_providers]]\nentity_id = \"urn:b\"\ngenesys_region = \"us-east-1\"\n\
+             [[service_providers]]\nentity_id = \"urn:c\"\ngenesys_region = \"EU-CENTRAL-1\"\n{extra}"
+        );
+        Config::from_toml(&text, "t.toml", std::path::Path::new("/etc/idp")).unwrap()
+    }
+
+    #[test]
+    fn login_hosts_come_from_the_regions_once_each_or_from_the_override() {
+        assert_eq!(
+            genesys_hosts(&cfg("")),
+            vec![
+                (
+                    "region eu-central-1".to_string(),
+                    "https://login.mypurecloud.de".to_string()
+                ),
+                (
+                    "region us-east-1".to_string(),
+                    "https://login.mypurecloud.com".to_string()
+                ),
+            ]
+        );
+        let o = genesys_hosts(&cfg(
+            "[doctor]\ngenesys_login_base_url = \"https://127.0.0.1:9/\"\n",
+        ));
+        assert_eq!(
+            o,
+            vec![(
+                "doctor.genesys_login_base_url".to_string(),
+                "https://127.0.0.1:9".to_string()
+            )]
+        );
     }
 }

@@ -7,6 +7,7 @@ mod certs;
 mod client_limits;
 mod common;
 mod demo;
+mod doctor;
 mod doubled;
 mod hardening;
 mod hosts;

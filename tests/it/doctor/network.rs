@@ -114,7 +114,13 @@ async fn each_cic_server_is_checked_for_reachability_and_its_chain_against_ca_fi
 
     // Nothing listens.
     let closed = closed_port_server();
-    let file = write_config(&fx, "", "", &icws_backend(&[closed.clone()], &ca), "");
+    let file = write_config(
+        &fx,
+        "",
+        "",
+        &icws_backend(std::slice::from_ref(&closed), &ca),
+        "",
+    );
     let r = run(&file).await;
     let l = only(&r, "cic.reachable", Status::Fail);
     assert!(l.summary.contains("cannot be reached"), "{}", l.summary);

@@ -8,8 +8,9 @@ PYTHON     ?= python3
 # What samael's xmlsec feature needs to build.
 DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev
 # What the tests use: xmlsec1 to check signatures, Chromium for the browser flow, nginx for
-# the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right.
-DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk
+# the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right,
+# prometheus for promtool (the alert rules and the dashboard queries).
+DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk prometheus
 
 .PHONY: run test deps-build deps-test venv build lint release clean
 

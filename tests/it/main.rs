@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real server on an ephemeral loopback port and checks
 //! what it does with independent software (pysaml2 as the SP, xmlsec1, headless Chromium).
 
+mod alerts;
 mod backend_bounds;
 mod bad_input;
 mod certs;

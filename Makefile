@@ -9,10 +9,11 @@ PYTHON     ?= python3
 DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev
 # What the tests use: xmlsec1 to check signatures, Chromium for the browser flow, nginx for
 # the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right,
-# prometheus for promtool (the alert rules and the dashboard queries).
-DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk prometheus
+# prometheus for promtool (the alert rules and the dashboard queries), lintian for the Debian
+# package (its test runs systemd-analyze verify where systemd is there).
+DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk prometheus lintian
 
-.PHONY: run test deps-build deps-test venv build lint release clean
+.PHONY: run test deps-build deps-test venv build lint release deb cargo-deb clean
 
 deps-build:
 	@scripts/install-deps.sh $(DEB_BUILD)
@@ -35,6 +36,15 @@ build: deps-build
 release: deps-build
 	$(CARGO) build --release
 
+# cargo-deb, the Rust ecosystem's Debian packager, from crates.io when missing.
+cargo-deb:
+	@command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install cargo-deb --locked
+
+# target/debian/pureconnect-idp_<version>_amd64.deb from the release build (see
+# [package.metadata.deb] in Cargo.toml and deploy/).
+deb: deps-build cargo-deb
+	$(CARGO) deb --strip
+
 run: deps-build
 	$(CARGO) run --release -- serve --demo
 
@@ -42,8 +52,11 @@ lint: deps-build
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-test: deps-test venv lint
+# The package test (deb::) is ignored by plain `cargo test`: it needs cargo-deb and lintian.
+# It packages the binary the tests built, so it adds about a minute, not a release build.
+test: deps-test venv lint cargo-deb
 	IDP_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test
+	$(CARGO) test --test it deb:: -- --ignored
 
 clean:
 	$(CARGO) clean

@@ -7,6 +7,7 @@ mod bad_input;
 mod certs;
 mod client_limits;
 mod common;
+mod deb;
 mod demo;
 mod doctor;
 mod doubled;

@@ -70,7 +70,7 @@ fn load(cfg: &ConfigArg) -> Result<(Config, Option<SecretSlice<u8>>)> {
 fn default_cn(cfg: &Config) -> String {
     let host = [
         Some(cfg.idp.entity_id.as_str()),
-        cfg.server.public_base_url.as_deref(),
+        cfg.server.public_base_url.as_ref().map(|b| b.as_str()),
     ]
     .into_iter()
     .flatten()

@@ -8,6 +8,7 @@
 use crate::backend::file::{hash_password, FileBackend, UserEntry};
 use crate::config::{BackendConfig, Config};
 use crate::keys::generate::{self_signed, write_private};
+use crate::values::{AllowedHosts, BaseUrl, LOOPBACK};
 use base64::Engine;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +86,11 @@ pub fn prepare(state_dir: &Path, listen: &str) -> Result<Config, String> {
 /// Fixes the demo's public base URL, and so its Issuer (`auto`), from the address it listens
 /// on (`local`, after binding: the port may have been 0), and answers for the loopback names
 /// and that address.
-pub fn resolve_base(cfg: &mut Config, local: std::net::SocketAddr, tls: bool) {
+pub fn resolve_base(
+    cfg: &mut Config,
+    local: std::net::SocketAddr,
+    tls: bool,
+) -> Result<(), String> {
     let ip = if local.ip().is_unspecified() {
         std::net::IpAddr::from([127, 0, 0, 1])
     } else {
@@ -96,12 +101,16 @@ pub fn resolve_base(cfg: &mut Config, local: std::net::SocketAddr, tls: bool) {
         v4 => v4.to_string(),
     };
     let scheme = if tls { "https" } else { "http" };
-    cfg.server.public_base_url = Some(format!("{scheme}://{host}:{}", local.port()));
-    let mut hosts: Vec<String> = crate::web::hosts::LOOPBACK.map(String::from).into();
+    let base = format!("{scheme}://{host}:{}", local.port());
+    cfg.server.public_base_url =
+        Some(BaseUrl::parse(&base).map_err(|m| format!("the demo's base URL {base} {m}"))?);
+    let mut hosts: Vec<String> = LOOPBACK.map(String::from).into();
     if !hosts.contains(&host) {
         hosts.push(host);
     }
-    cfg.server.allowed_hosts = Some(hosts);
+    cfg.server.allowed_hosts =
+        Some(AllowedHosts::parse(&hosts).map_err(|(_, m)| format!("the demo's hosts: {m}"))?);
+    Ok(())
 }
 
 /// The demo users as a backend.

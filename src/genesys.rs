@@ -7,7 +7,7 @@
 use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::sp::Region;
-use crate::web::remap::{parse_base, PublicBase};
+use crate::web::origin::PublicBase;
 use serde_json::json;
 
 pub struct GenesysConfig {
@@ -32,14 +32,13 @@ pub fn build(cfg: &Config, region_id: &str, name: &str) -> Result<GenesysConfig,
                 .join(", ")
         )
     })?;
-    let base = cfg.server.public_base_url.as_deref().ok_or_else(|| {
+    let base = cfg.server.public_base_url.as_ref().ok_or_else(|| {
         format!(
             "{}: set server.public_base_url to the public address of the proxy (e.g. https://sso.example.com/PureConnect)",
             cfg.source
         )
     })?;
-    let base =
-        PublicBase::new(parse_base(base).map_err(|m| format!("server.public_base_url {m}"))?);
+    let base = PublicBase::new(base.as_str().to_string());
     // The same Issuer the server fixes at start-up.
     let issuer_uri = cfg.issuer().map_err(|e| e.to_string())?;
     // The relying party identifier is the audience of the SP configured for this region, if
@@ -65,7 +64,7 @@ pub fn build(cfg: &Config, region_id: &str, name: &str) -> Result<GenesysConfig,
         provider_name: name.to_string(),
         issuer_uri,
         target_url: base.url("/ICNotifierIDP/login?loginType=saml"),
-        slo_url: base.url(crate::web::LOGOUT_PATH),
+        slo_url: base.url(crate::web::state::LOGOUT_PATH),
         relying_party,
         certificates,
         warning: region.warning(),

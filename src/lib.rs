@@ -20,6 +20,7 @@ pub mod selftest;
 pub mod session;
 pub mod sp;
 pub mod throttle;
+pub mod values;
 pub mod web;
 
 use crate::backend::CredentialBackend;
@@ -28,7 +29,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use std::future::Future;
 use std::sync::Arc;
 use thiserror::Error;
-use web::AppState;
+use web::state::AppState;
 
 #[derive(Debug, Error)]
 pub enum StartError {
@@ -59,23 +60,22 @@ pub struct App {
     pub tls: Option<RustlsConfig>,
 }
 
-fn session_secret(cfg: &Config) -> Result<[u8; 32], StartError> {
-    let text = match (&cfg.session.secret, &cfg.session.secret_file) {
-        (Some(s), _) => s.clone(),
-        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| {
-            cfg.invalid(
-                "session.secret_file",
-                format!("cannot read {}: {e}", p.display()),
-            )
-        })?,
-        (None, None) => return Err(cfg.invalid("session.secret", "is required").into()),
-    };
-    let key = if cfg.session.secret.is_some() {
-        "session.secret"
-    } else {
-        "session.secret_file"
-    };
-    Ok(session::decode_secret(&text).map_err(|m| cfg.invalid(key, m))?)
+/// `session.secret` (read with the file) or the content of `session.secret_file`.
+fn session_secret(cfg: &Config) -> Result<values::SessionSecret, StartError> {
+    match (&cfg.session.secret, &cfg.session.secret_file) {
+        (Some(s), _) => Ok(s.clone()),
+        (None, Some(p)) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                cfg.invalid(
+                    "session.secret_file",
+                    format!("cannot read {}: {e}", p.display()),
+                )
+            })?;
+            Ok(values::SessionSecret::decode(&text)
+                .map_err(|m| cfg.invalid("session.secret_file", m))?)
+        }
+        (None, None) => Err(cfg.invalid("session.secret", "is required").into()),
+    }
 }
 
 /// Builds the application: keys, backend, SP registry, sealing key, TLS.
@@ -84,8 +84,7 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
     saml::xmlsec_log::install();
     // The Issuer and the Hosts are fixed here, before anything is served.
     let issuer = cfg.issuer()?;
-    let allowed_hosts = web::hosts::AllowedHosts::from_config(&cfg.server)
-        .map_err(|(i, m)| cfg.invalid(&format!("server.allowed_hosts[{i}]"), m))?;
+    let allowed_hosts = cfg.server.allowed_hosts();
     let secret = session_secret(&cfg)?;
     let password = keys::password::from_config(&cfg)?;
     let keys = Arc::new(
@@ -130,46 +129,26 @@ pub async fn build(cfg: Config, opts: Options) -> Result<App, StartError> {
         ),
         _ => None,
     };
-    let trusted_proxies = cfg
-        .server
-        .trusted_proxies
-        .iter()
-        .filter_map(|c| web::remap::Cidr::parse(c).ok())
-        .collect();
-    let public_base_url = cfg
-        .server
-        .public_base_url
-        .as_deref()
-        .map(|u| web::remap::parse_base(u).map_err(|m| cfg.invalid("server.public_base_url", m)))
-        .transpose()?;
-    let alternate_public_bases = cfg
-        .server
-        .alternate_public_base_urls
-        .iter()
-        .map(|u| {
-            web::remap::parse_base(u)
-                .map_err(|m| cfg.invalid("server.alternate_public_base_urls", m))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     tracing::info!(
         %issuer,
-        public_base_url = public_base_url.as_deref().unwrap_or("(none: URLs from the Host)"),
+        public_base_url = cfg.server.public_base_url.as_ref().map_or("(none: URLs from the Host)", |b| b.as_str()),
         allowed_hosts = %allowed_hosts.describe(),
         "Issuer and hosts fixed at start-up"
     );
-    let default_lang = i18n::Lang::from_tag(&cfg.i18n.default_language).unwrap_or_default();
     let state = AppState {
         keys,
         sps,
         backend,
-        sealer: session::Sealer::new(secret),
-        trusted_proxies,
-        public_base_url,
-        alternate_public_bases,
-        allowed_hosts,
+        sealer: session::Sealer::new(*secret.bytes()),
+        origin: web::origin::OriginPolicy {
+            trusted_proxies: cfg.server.trusted_proxies.clone(),
+            public_base_url: cfg.server.public_base_url.clone(),
+            alternate_public_bases: cfg.server.alternate_public_base_urls.clone(),
+            allowed_hosts,
+            tls: tls.is_some(),
+        },
         issuer,
-        tls: tls.is_some(),
-        default_lang,
+        default_lang: cfg.i18n.default_language,
         demo_sp,
         throttle: throttle::Throttle::new(&cfg.throttle),
         metrics: metrics::Metrics::default(),
@@ -260,7 +239,7 @@ pub async fn serve_with_ops(
     // streams.
     let admit = web::admission::Admit::new(
         limits.max_connections_per_ip,
-        app.state.trusted_proxies.clone(),
+        app.state.origin.trusted_proxies.clone(),
         limits.send_timeout,
     );
     let service =

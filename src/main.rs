@@ -183,7 +183,7 @@ async fn serve(
     let local = listener.local_addr()?;
     if demo_mode {
         let tls = !opts.force_http && cfg.server.tls_cert.is_some();
-        demo::resolve_base(&mut cfg, local, tls);
+        demo::resolve_base(&mut cfg, local, tls).map_err(anyhow::Error::msg)?;
     }
     let app = pureconnect_idp::build(cfg, opts).await?;
     let scheme = if app.tls.is_some() { "https" } else { "http" };

@@ -8,7 +8,7 @@
 //! into a token; the web layer does.
 
 use crate::kept::{self, Kept};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openssl::cipher::{Cipher, CipherRef};
 use openssl::cipher_ctx::CipherCtx;
@@ -31,17 +31,6 @@ pub enum SealError {
     Expired,
     #[error("the crypto library failed: {0}")]
     Crypto(String),
-}
-
-/// Decodes `session.secret`: base64 (standard or URL-safe) of exactly 32 bytes.
-pub fn decode_secret(text: &str) -> Result<[u8; 32], String> {
-    let t = text.trim();
-    let bytes = STANDARD
-        .decode(t)
-        .or_else(|_| URL_SAFE_NO_PAD.decode(t.trim_end_matches('=')))
-        .map_err(|_| "is not base64 (make one with `openssl rand -base64 32`)".to_string())?;
-    <[u8; 32]>::try_from(bytes.as_slice())
-        .map_err(|_| format!("must decode to 32 bytes, not {}", bytes.len()))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -304,12 +293,5 @@ mod tests {
                 "t = {t}"
             );
         }
-    }
-
-    #[test]
-    fn secrets() {
-        assert!(decode_secret("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").is_ok());
-        assert!(decode_secret("c2hvcnQ=").unwrap_err().contains("32 bytes"));
-        assert!(decode_secret("***").is_err());
     }
 }

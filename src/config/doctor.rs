@@ -2,7 +2,7 @@
 //!
 //! Owns its keys, defaults and checks. The server never reads them; `crate::doctor` does.
 
-use super::duration::duration;
+use crate::values::{duration, BaseUrl};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +15,7 @@ pub struct DoctorConfig {
     pub ca_file: Option<PathBuf>,
     /// The Genesys Cloud login host the clock is compared with, instead of
     /// `https://login.<domain of the region>` of each configured `genesys_region`.
-    pub genesys_login_base_url: Option<String>,
+    pub genesys_login_base_url: Option<BaseUrl>,
     /// The longest each network check may take, connecting included.
     #[serde(default = "default_timeout", deserialize_with = "duration")]
     pub timeout: Duration,
@@ -43,20 +43,6 @@ impl DoctorConfig {
                 "doctor.timeout".into(),
                 "must be more than 0 seconds".into(),
             ));
-        }
-        if let Some(u) = &self.genesys_login_base_url {
-            let ok = url::Url::parse(u).is_ok_and(|p| {
-                matches!(p.scheme(), "https" | "http")
-                    && p.host_str().is_some_and(|h| !h.is_empty())
-            });
-            if !ok {
-                return Err((
-                    "doctor.genesys_login_base_url".into(),
-                    format!(
-                        "`{u}` is not an absolute http(s) URL such as https://login.mypurecloud.de"
-                    ),
-                ));
-            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! Owns the keys, their defaults and their validation (messages name the key). It does not
 //! read the CA file or talk to a server: `backend::icws` does that at start-up.
 
-use super::duration::duration;
+use crate::values::duration;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -6,15 +6,15 @@
 //! metadata: the modules that own those do.
 
 mod doctor;
-mod duration;
 mod icws;
 mod load;
 mod ops;
 mod sp;
 
+use crate::i18n::Lang;
+pub use crate::values::parse_duration;
+use crate::values::{duration, AllowedHosts, BaseUrl, Cidr, SessionSecret};
 pub use doctor::DoctorConfig;
-use duration::duration;
-pub use duration::parse_duration;
 pub use icws::{IcwsConfig, IcwsScheme, DEFAULT_EMAIL_PROPERTY, FALLBACK_EMAIL_PROPERTY};
 pub use ops::{LimitsConfig, ThrottleConfig};
 use secrecy::SecretString;
@@ -80,19 +80,35 @@ pub struct ServerConfig {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     /// The primary public base URL; the Issuer of `idp.entity_id = "auto"` comes from it.
-    pub public_base_url: Option<String>,
+    pub public_base_url: Option<BaseUrl>,
     /// Other public bases a trusted proxy may announce (a proxy known under two names).
     #[serde(default)]
-    pub alternate_public_base_urls: Vec<String>,
+    pub alternate_public_base_urls: Vec<BaseUrl>,
     /// The `Host` values answered (`name` or `name:port`); default: the public bases' hosts,
     /// or the loopback names without a public base URL.
-    pub allowed_hosts: Option<Vec<String>>,
+    pub allowed_hosts: Option<AllowedHosts>,
     /// Peers whose `ININ-REMAP-BASE-URL` and `X-Forwarded-For` headers are believed.
     #[serde(default = "default_trusted_proxies")]
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<Cidr>,
     /// A second, plain-HTTP listener for `/metrics`, `/healthz` and `/readyz`; when set, the
     /// public listener answers those paths with 404.
     pub ops_listen: Option<String>,
+}
+
+impl ServerConfig {
+    /// The public bases a trusted proxy may announce: the primary one, then the alternates.
+    pub fn public_bases(&self) -> impl Iterator<Item = &BaseUrl> {
+        self.public_base_url
+            .iter()
+            .chain(&self.alternate_public_base_urls)
+    }
+
+    /// The `Host` values answered: `allowed_hosts`, or its default from the public bases.
+    pub fn allowed_hosts(&self) -> AllowedHosts {
+        self.allowed_hosts
+            .clone()
+            .unwrap_or_else(|| AllowedHosts::for_bases(self.public_bases()))
+    }
 }
 
 impl Default for ServerConfig {
@@ -114,8 +130,11 @@ fn default_listen() -> String {
     "127.0.0.1:8043".into()
 }
 
-fn default_trusted_proxies() -> Vec<String> {
-    vec!["127.0.0.0/8".into(), "::1/128".into()]
+fn default_trusted_proxies() -> Vec<Cidr> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|c| Cidr::parse(c).ok())
+        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -177,7 +196,7 @@ fn default_assertion_lifetime() -> Duration {
 #[serde(deny_unknown_fields)]
 pub struct SessionConfig {
     /// Base64 of 32 random bytes; seals the login state. Both instances of a pair share it.
-    pub secret: Option<String>,
+    pub secret: Option<SessionSecret>,
     /// A file holding the same base64 value (kept out of the main file).
     pub secret_file: Option<PathBuf>,
     /// How long a shown credential form stays usable.
@@ -259,23 +278,11 @@ pub struct DemoConfig {
     pub sp: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct I18nConfig {
-    #[serde(default = "default_language")]
-    pub default_language: String,
-}
-
-impl Default for I18nConfig {
-    fn default() -> Self {
-        I18nConfig {
-            default_language: default_language(),
-        }
-    }
-}
-
-fn default_language() -> String {
-    "en-US".into()
+    #[serde(default)]
+    pub default_language: Lang,
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! of `server.ops_listen`. The throttle itself lives in `crate::throttle`, the limits are
 //! applied by the web layer.
 
-use super::duration::duration;
 use super::{Config, ConfigError};
+use crate::values::duration;
 use serde::Deserialize;
 use std::time::Duration;
 

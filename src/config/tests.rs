@@ -24,6 +24,63 @@ fn unknown_key_names_the_key_and_file() {
 }
 
 #[test]
+fn typed_values_are_parsed_at_load_and_name_their_key() {
+    let c = parse(&format!(
+        "{SECRET}[server]\npublic_base_url = \"https://sso.example.com/PureConnect/\"\ntrusted_proxies = [\"10.0.0.0/8\"]\n[i18n]\ndefault_language = \"de\"\n"
+    ))
+    .unwrap();
+    let base = c.server.public_base_url.as_ref().unwrap();
+    assert_eq!(base.as_str(), "https://sso.example.com/PureConnect");
+    assert!(c.server.trusted_proxies[0].contains("10.1.2.3".parse().unwrap()));
+    assert_eq!(c.i18n.default_language.tag(), "de");
+    assert!(c.server.allowed_hosts().allows("sso.example.com"));
+    for (body, key, why) in [
+        (
+            "[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/33\"]",
+            "server.trusted_proxies[1]",
+            "prefix length",
+        ),
+        (
+            "[server]\npublic_base_url = \"ftp://x\"",
+            "server.public_base_url",
+            "http or https",
+        ),
+        (
+            "[server]\npublic_base_url = \"https://a.example\"\nalternate_public_base_urls = [\"https://b.example/?q\"]",
+            "server.alternate_public_base_urls[0]",
+            "query",
+        ),
+        (
+            "[server]\nallowed_hosts = [\"a b\"]",
+            "server.allowed_hosts[0]",
+            "not a host name",
+        ),
+        (
+            "[i18n]\ndefault_language = \"xx\"",
+            "i18n.default_language",
+            "supported languages",
+        ),
+    ] {
+        let e = parse(&format!("{SECRET}{body}\n")).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("key `{key}`")) && e.contains(why),
+            "{body}: {e}"
+        );
+    }
+    let e = parse("[session]\nsecret = \"c2hvcnQ=\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("key `session.secret`") && e.contains("32 bytes"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("c2hvcnQ"),
+        "the secret itself is not repeated: {e}"
+    );
+}
+
+#[test]
 fn bad_values_name_the_key() {
     let e = parse(&format!("{SECRET}[server]\nlisten = \"nope\"\n")).unwrap_err();
     assert!(e.to_string().contains("server.listen"), "{e}");

@@ -33,7 +33,7 @@ pub fn genesys_hosts(cfg: &Config) -> Vec<(String, String)> {
     if let Some(u) = &cfg.doctor.genesys_login_base_url {
         return vec![(
             "doctor.genesys_login_base_url".into(),
-            u.trim_end_matches('/').to_string(),
+            u.as_str().to_string(),
         )];
     }
     let mut out: Vec<(String, String)> = Vec::new();

@@ -8,8 +8,8 @@
 use super::{Check, Context, Line};
 use crate::keys::folder;
 use crate::web::metadata::BASE_SOURCE_HEADER;
-use crate::web::remap::BaseSource;
-use crate::web::METADATA_PATH;
+use crate::web::origin::BaseSource;
+use crate::web::state::METADATA_PATH;
 use openssl::hash::MessageDigest;
 use openssl::x509::X509;
 use secrecy::ExposeSecret;
@@ -194,7 +194,7 @@ impl Check for Metadata {
         };
         let mut out = Vec::new();
         for base in std::iter::once(primary).chain(&s.alternate_public_base_urls) {
-            let base = base.trim_end_matches('/');
+            let base = base.as_str();
             out.push(one(cx, base, &issuer, &fps).await);
         }
         out

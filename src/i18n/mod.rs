@@ -68,9 +68,23 @@ pub fn catalogs() -> &'static [Catalog] {
     &CATALOGS
 }
 
-/// A supported language (an index into the catalogs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A supported language (an index into the catalogs). The default is the reference language.
+/// In the configuration it is written as its tag and read by serde (`i18n.default_language`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct Lang(usize);
+
+impl TryFrom<String> for Lang {
+    type Error = String;
+    fn try_from(tag: String) -> Result<Lang, String> {
+        Lang::from_tag(&tag).ok_or_else(|| {
+            format!(
+                "`{tag}` is not one of the supported languages ({})",
+                supported_tags().join(", ")
+            )
+        })
+    }
+}
 
 impl Lang {
     pub fn from_tag(tag: &str) -> Option<Lang> {

@@ -10,7 +10,7 @@
 //! /64, the block one subscriber gets. It also makes the listening sockets (a deep accept
 //! queue). It does not read requests: `guard` does.
 
-use super::remap::Cidr;
+use crate::values::Cidr;
 use axum_server::accept::Accept;
 use std::collections::HashMap;
 use std::future::Future;

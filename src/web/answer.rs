@@ -12,16 +12,12 @@
 //! Work that can take long stays off the workers: password hashing and the xmlsec checks of
 //! SP signatures go to `spawn_blocking`.
 
-use super::pages::{html, AutoPostPage, Page, PageError, AUTOPOST_SCRIPT};
-use super::remap::Origin;
-use super::sso::Pending;
+use super::login::{Cx, Login};
+use super::pages::{html, AutoPostPage, PageError, AUTOPOST_SCRIPT};
 use super::sso_session::SsoSession;
-use super::AppState;
 use crate::saml::response::{self, Addressing, Statement, Status};
-use crate::sp::ServiceProvider;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 
 /// How a login ended.
 pub enum Outcome {
@@ -32,14 +28,9 @@ pub enum Outcome {
 }
 
 /// Builds and signs the Response and returns the auto-POST page that carries it to the ACS.
-pub async fn post_to_acs(
-    state: &Arc<AppState>,
-    origin: &Origin,
-    page: &Page,
-    sp: &Arc<ServiceProvider>,
-    pending: &Pending,
-    outcome: Outcome,
-) -> Response {
+pub async fn post_to_acs(cx: &Cx<'_>, login: &Login, outcome: Outcome) -> Response {
+    let (state, origin, page) = (cx.state, cx.origin, &cx.page);
+    let (sp, pending) = (&login.sp, &login.pending);
     // The ACS was approved when the request came in; check again in case the configuration
     // changed since.
     let acs = match state.sps.resolve(
@@ -63,7 +54,7 @@ pub async fn post_to_acs(
         let a = Addressing {
             issuer,
             acs: &acs,
-            in_response_to: pending.rid.as_deref(),
+            in_response_to: pending.request_id.as_deref(),
         };
         match outcome {
             Outcome::Success(s) => {
@@ -101,7 +92,7 @@ pub async fn post_to_acs(
             page: page.clone(),
             acs: &acs,
             saml_response: &encoded,
-            relay_state: pending.rs.as_deref().map(crate::saml::xml::escape),
+            relay_state: pending.relay_state.as_deref().map(crate::saml::xml::escape),
             script: AUTOPOST_SCRIPT,
         },
     );

@@ -4,9 +4,9 @@
 //! language; the time comes from the log line; never a password) and counting the same event
 //! in the metrics. Handlers decide the result; this module only records it.
 
+use super::origin::Origin;
 use super::pages::Page;
-use super::remap::Origin;
-use super::AppState;
+use super::state::AppState;
 use crate::sp::ServiceProvider;
 
 pub fn login(

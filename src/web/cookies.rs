@@ -5,7 +5,7 @@
 //! see each other's), `HttpOnly`, `SameSite=Lax` (a top-level redirect from the SP carries
 //! them), `Secure` when the public base is https. What goes in a cookie is the caller's.
 
-use super::remap::Origin;
+use super::origin::PublicBase;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 
@@ -29,8 +29,8 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     }
 }
 
-fn path_of(origin: &Origin) -> String {
-    let path = url::Url::parse(origin.base.as_str())
+fn path_of(base: &PublicBase) -> String {
+    let path = url::Url::parse(base.as_str())
         .map(|u| u.path().trim_end_matches('/').to_string())
         .unwrap_or_default();
     if path.is_empty() {
@@ -41,18 +41,14 @@ fn path_of(origin: &Origin) -> String {
 }
 
 /// Adds a `Set-Cookie`; `max_age` None makes a browser-session cookie.
-pub fn set(r: &mut Response, origin: &Origin, name: &str, value: &str, max_age: Option<u64>) {
-    let secure = if origin.base.is_https() {
-        "; Secure"
-    } else {
-        ""
-    };
+pub fn set(r: &mut Response, base: &PublicBase, name: &str, value: &str, max_age: Option<u64>) {
+    let secure = if base.is_https() { "; Secure" } else { "" };
     let age = max_age
         .map(|s| format!("; Max-Age={s}"))
         .unwrap_or_default();
     let c = format!(
         "{name}={value}; Path={}{age}; SameSite=Lax; HttpOnly{secure}",
-        path_of(origin)
+        path_of(base)
     );
     if let Ok(v) = HeaderValue::from_str(&c) {
         r.headers_mut().append(header::SET_COOKIE, v);
@@ -60,6 +56,6 @@ pub fn set(r: &mut Response, origin: &Origin, name: &str, value: &str, max_age: 
 }
 
 /// Tells the browser to forget cookie `name`.
-pub fn clear(r: &mut Response, origin: &Origin, name: &str) {
-    set(r, origin, name, "", Some(0));
+pub fn clear(r: &mut Response, base: &PublicBase, name: &str) {
+    set(r, base, name, "", Some(0));
 }

@@ -1,4 +1,4 @@
-//! The credential POST: the form comes back with the sealed pending login.
+//! The authenticate stage: the credential form comes back with the sealed pending login.
 //!
 //! Owns what the user's buttons do — Log On (check the credentials with the backend, answer
 //! with a signed Response), Cancel (answer AuthnFailed), change language (show the form again)
@@ -6,22 +6,26 @@
 //! `audit` target; the password is never logged.
 
 use super::answer::{post_to_acs, Outcome};
-use super::pages::{Page, PageError};
-use super::remap::Origin;
-use super::sso::{page_for, render_form, FormView, Pending, LANG_COOKIE, STATE_PURPOSE};
+use super::cookies;
+use super::form_guard;
+use super::known_browser;
+use super::language::{page_for, LANG_COOKIE};
+use super::login::{Ask, Cx, Login};
+use super::login_form::{self, FormView, MAX_USER_ID};
+use super::origin::Origin;
+use super::pages::PageError;
+use super::params::CredentialForm;
+use super::pending::Pending;
 use super::sso_session::{self, SsoSession};
-use super::{audit, cookies, form_guard, known_browser, AppState};
+use super::state::AppState;
 use crate::backend::AuthError;
 use crate::saml::response::Status;
 use crate::session::SealError;
-use crate::sp::ServiceProvider;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use secrecy::SecretString;
-use std::collections::HashMap;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
-pub const MAX_USER_ID: usize = 256;
 pub const MAX_PASSWORD: usize = 1024;
 /// Seconds a browser told "busy" is asked to wait before trying again.
 const BUSY_RETRY_AFTER: &str = "5";
@@ -36,172 +40,148 @@ fn sp_home(state: &AppState, sp_id: Option<&str>) -> Option<String> {
     Some(u.origin().ascii_serialization())
 }
 
+/// The form as it came back: the login it continues and the token that carried it.
+struct Returned<'f> {
+    login: Login,
+    sealed: &'f str,
+    form: &'f CredentialForm,
+}
+
 pub async fn handle(
     state: &Arc<AppState>,
     origin: &Origin,
     headers: &HeaderMap,
-    form: &HashMap<String, String>,
+    form: CredentialForm,
 ) -> Response {
-    let action = form.get("action").map_or("login", String::as_str);
+    let action = form.action.as_deref().unwrap_or("login");
     let picked = if action == "language" {
-        form.get("pick_lang")
+        form.pick_lang.as_deref()
     } else {
-        form.get("lang")
+        form.lang.as_deref()
     };
-    let page = page_for(state, Some(origin), headers, picked.map(String::as_str));
-    let sealed = form.get("state").map_or("", String::as_str);
-    let max_age = i64::try_from(state.config.session.login_timeout.as_secs()).unwrap_or(600);
-    let pending: Pending = match state.sealer.unseal(STATE_PURPOSE, sealed, max_age) {
-        Ok(p) => p,
-        Err(e) => {
-            let why = match e {
-                SealError::Expired => "the sign-in form was open too long",
-                SealError::Forged => {
-                    "the sign-in form was made by a server with another session secret, or altered"
-                }
-                _ => "the sign-in form's state is malformed",
-            };
-            tracing::info!(client = %origin.client_ip, "refused a credential POST: {why}");
-            return PageError::new(StatusCode::BAD_REQUEST, "error.session_expired")
-                .detail(why)
-                .again(sp_home(state, form.get("sp").map(String::as_str)))
-                .on(&page)
-                .into_response();
-        }
+    let cx = Cx {
+        page: page_for(state, Some(origin), headers, picked),
+        state,
+        origin,
+        headers,
     };
-    if !form_guard::same_browser(headers, &pending.b) {
-        tracing::info!(client = %origin.client_ip, "refused a credential POST without the cookie of the browser the form was shown to");
-        return PageError::new(StatusCode::BAD_REQUEST, "error.cookies")
-            .detail("the idp_browser cookie is missing or does not match the form")
-            .again(sp_home(state, Some(&pending.sp)))
-            .on(&page)
-            .into_response();
-    }
-    if state.used_forms.is_used(&pending.n) {
-        tracing::info!(client = %origin.client_ip, "refused a credential POST for a form that already ended");
-        return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
-            .again(sp_home(state, Some(&pending.sp)))
-            .on(&page)
-            .into_response();
-    }
-    let Some(sp) = state.sps.get(&pending.sp) else {
-        return PageError::bad_request(
-            "the service provider of this sign-in is no longer configured",
-        )
-        .on(&page)
-        .into_response();
+    let back = match resume(&cx, &form) {
+        Ok(b) => b,
+        Err(page) => return page.on(&cx.page).into_response(),
     };
     match action {
         "cancel" => {
-            if !state.used_forms.claim(&pending.n) {
+            if !state.used_forms.claim(&back.login.pending.form_id) {
                 return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
-                    .on(&page)
+                    .on(&cx.page)
                     .into_response();
             }
-            audit::login(state, origin, &page, &sp, "", "cancelled");
-            post_to_acs(
-                state,
-                origin,
-                &page,
-                &sp,
-                &pending,
-                Outcome::Failure(Status::AuthnFailed),
-            )
-            .await
+            cx.audit(&back.login.sp, "", "cancelled");
+            post_to_acs(&cx, &back.login, Outcome::Failure(Status::AuthnFailed)).await
         }
         "language" => {
-            let mut r = form_again(
-                state,
-                origin,
-                &page,
-                &sp,
-                sealed,
-                form,
-                None,
-                StatusCode::OK,
+            let mut r = form_again(&cx, &back, None, StatusCode::OK);
+            cookies::set(
+                &mut r,
+                &origin.base,
+                LANG_COOKIE,
+                cx.page.lang.tag(),
+                Some(31_536_000),
             );
-            set_lang_cookie(&mut r, origin, page.lang.tag());
             r
         }
-        _ => login(state, origin, &page, &sp, headers, &pending, sealed, form).await,
+        _ => authenticate(&cx, &back).await,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The pending login of a returned form, if the form is ours, young enough, shown to this
+/// browser, not already used, and for an SP still configured.
+fn resume<'f>(cx: &Cx<'_>, form: &'f CredentialForm) -> Result<Returned<'f>, PageError> {
+    let (state, origin) = (cx.state, cx.origin);
+    let sealed = form.state.as_deref().unwrap_or("");
+    let max_age = i64::try_from(state.config.session.login_timeout.as_secs()).unwrap_or(600);
+    let pending = Pending::unseal(&state.sealer, sealed, max_age).map_err(|e| {
+        let why = match e {
+            SealError::Expired => "the sign-in form was open too long",
+            SealError::Forged => {
+                "the sign-in form was made by a server with another session secret, or altered"
+            }
+            _ => "the sign-in form's state is malformed",
+        };
+        tracing::info!(client = %origin.client_ip, "refused a credential POST: {why}");
+        PageError::new(StatusCode::BAD_REQUEST, "error.session_expired")
+            .detail(why)
+            .again(sp_home(state, form.sp.as_deref()))
+    })?;
+    if !form_guard::same_browser(cx.headers, &pending.browser) {
+        tracing::info!(client = %origin.client_ip, "refused a credential POST without the cookie of the browser the form was shown to");
+        return Err(PageError::new(StatusCode::BAD_REQUEST, "error.cookies")
+            .detail("the idp_browser cookie is missing or does not match the form")
+            .again(sp_home(state, Some(&pending.sp))));
+    }
+    if state.used_forms.is_used(&pending.form_id) {
+        tracing::info!(client = %origin.client_ip, "refused a credential POST for a form that already ended");
+        return Err(PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
+            .again(sp_home(state, Some(&pending.sp))));
+    }
+    let Some(sp) = state.sps.get(&pending.sp) else {
+        return Err(PageError::bad_request(
+            "the service provider of this sign-in is no longer configured",
+        ));
+    };
+    Ok(Returned {
+        login: Login {
+            sp,
+            pending,
+            ask: Ask::default(),
+        },
+        sealed,
+        form,
+    })
+}
+
+/// The form again, with the user ID kept and an optional message.
 fn form_again(
-    state: &AppState,
-    origin: &Origin,
-    page: &Page,
-    sp: &ServiceProvider,
-    sealed: &str,
-    form: &HashMap<String, String>,
+    cx: &Cx<'_>,
+    back: &Returned<'_>,
     error_key: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let user_id = form.get("user_id").map_or("", String::as_str);
-    render_form(
-        state,
-        origin,
-        page.clone(),
+    login_form::render(
+        cx,
         status,
         FormView {
-            pending_sealed: sealed,
-            sp: &sp.entity_id,
-            sp_name: &sp.display_name,
-            user_id: if user_id.len() <= MAX_USER_ID {
-                user_id
-            } else {
-                ""
-            },
-            error: error_key.map(|k| page.lang.t(k).to_string()),
+            sealed: back.sealed,
+            sp: &back.login.sp,
+            user_id: &back.form.user_id,
+            error: error_key,
         },
     )
 }
 
-fn set_lang_cookie(r: &mut Response, origin: &Origin, tag: &str) {
-    cookies::set(r, origin, LANG_COOKIE, tag, Some(31_536_000));
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn login(
-    state: &Arc<AppState>,
-    origin: &Origin,
-    page: &Page,
-    sp: &Arc<ServiceProvider>,
-    headers: &HeaderMap,
-    pending: &Pending,
-    sealed: &str,
-    form: &HashMap<String, String>,
-) -> Response {
-    let user = form.get("user_id").map_or("", |s| s.trim());
-    let password = form.get("password").map_or("", String::as_str);
-    if user.len() > MAX_USER_ID || password.len() > MAX_PASSWORD {
+async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
+    let (state, origin, page) = (cx.state, cx.origin, &cx.page);
+    let (login, sp) = (&back.login, &back.login.sp);
+    let user = back.form.user_id.trim();
+    let password = &back.form.password;
+    if user.len() > MAX_USER_ID || password.expose_secret().len() > MAX_PASSWORD {
         return PageError::bad_request("the user ID or password is longer than allowed")
             .on(page)
             .into_response();
     }
-    if user.is_empty() || password.is_empty() {
-        return form_again(
-            state,
-            origin,
-            page,
-            sp,
-            sealed,
-            form,
-            Some("error.missing_fields"),
-            StatusCode::OK,
-        );
+    if user.is_empty() || password.expose_secret().is_empty() {
+        return form_again(cx, back, Some("error.missing_fields"), StatusCode::OK);
     }
     // The attempt is counted before the backend sees it, and settled after: parallel guesses
     // cannot get past the budget. Dropped unsettled (no verdict), it is released.
-    let known = known_browser::id_for(state, headers, user);
+    let known = known_browser::id_for(state, cx.headers, user);
     let ticket = match state
         .throttle
         .reserve(user, origin.client_ip, known.as_deref())
     {
         Ok(t) => t,
         Err(refusal) => {
-            audit::login(state, origin, page, sp, user, "throttled");
+            cx.audit(sp, user, "throttled");
             state.metrics.throttled();
             let minutes = refusal.retry_after.as_secs().div_ceil(60).max(1);
             let mut r = PageError::new(StatusCode::TOO_MANY_REQUESTS, "error.too_many_attempts")
@@ -214,65 +194,43 @@ async fn login(
             return r;
         }
     };
-    let secret = SecretString::from(password.to_string());
     let started = std::time::Instant::now();
     let outcome = state
         .backend
-        .authenticate(user, &secret, page.lang.tag())
+        .authenticate(user, password, page.lang.tag())
         .await;
     state.metrics.backend_latency.observe(started.elapsed());
     match outcome {
         Ok(p) => {
             ticket.succeeded();
-            if !state.used_forms.claim(&pending.n) {
+            if !state.used_forms.claim(&login.pending.form_id) {
                 return PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
                     .on(page)
                     .into_response();
             }
-            audit::login(state, origin, page, sp, &p.user_id, "ok");
-            let session = SsoSession::new(&p, &pending.b);
-            let mut r = post_to_acs(
-                state,
-                origin,
-                page,
-                sp,
-                pending,
-                Outcome::Success(session.clone()),
-            )
-            .await;
+            cx.audit(sp, &p.user_id, "ok");
+            let session = SsoSession::new(&p, &login.pending.browser);
+            let mut r = post_to_acs(cx, login, Outcome::Success(session.clone())).await;
             if r.status().is_success() {
-                sso_session::store(state, &mut r, origin, &session);
-                known_browser::remember(state, &mut r, origin, headers, user);
+                sso_session::store(state, &mut r, &origin.base, &session);
+                known_browser::remember(state, &mut r, &origin.base, cx.headers, user);
             }
             r
         }
         Err(AuthError::BadCredentials) => {
             ticket.failed();
-            audit::login(state, origin, page, sp, user, "bad_credentials");
-            form_again(
-                state,
-                origin,
-                page,
-                sp,
-                sealed,
-                form,
-                Some("error.bad_credentials"),
-                StatusCode::OK,
-            )
+            cx.audit(sp, user, "bad_credentials");
+            form_again(cx, back, Some("error.bad_credentials"), StatusCode::OK)
         }
         Err(AuthError::Unavailable(why)) => {
             tracing::error!(
                 backend = state.backend.kind(),
                 "credential backend unavailable: {why}"
             );
-            audit::login(state, origin, page, sp, user, "backend_unavailable");
+            cx.audit(sp, user, "backend_unavailable");
             form_again(
-                state,
-                origin,
-                page,
-                sp,
-                sealed,
-                form,
+                cx,
+                back,
                 Some("error.backend_unavailable"),
                 StatusCode::SERVICE_UNAVAILABLE,
             )
@@ -282,14 +240,10 @@ async fn login(
                 backend = state.backend.kind(),
                 "credential check refused: too many sign-ins at once"
             );
-            audit::login(state, origin, page, sp, user, "busy");
+            cx.audit(sp, user, "busy");
             let mut r = form_again(
-                state,
-                origin,
-                page,
-                sp,
-                sealed,
-                form,
+                cx,
+                back,
                 Some("error.login_busy"),
                 StatusCode::SERVICE_UNAVAILABLE,
             );
@@ -300,7 +254,7 @@ async fn login(
             r
         }
         Err(AuthError::NoEmail) => {
-            audit::login(state, origin, page, sp, user, "no_email");
+            cx.audit(sp, user, "no_email");
             PageError::new(StatusCode::FORBIDDEN, "error.no_email")
                 .again(sp_home(state, Some(&sp.entity_id)))
                 .on(page)
@@ -308,7 +262,7 @@ async fn login(
         }
         Err(AuthError::AccountProblem(why)) => {
             tracing::warn!(user = %user.chars().take(64).collect::<String>(), "account problem: {why}");
-            audit::login(state, origin, page, sp, user, "account_problem");
+            cx.audit(sp, user, "account_problem");
             PageError::new(StatusCode::FORBIDDEN, "error.account_problem")
                 .again(sp_home(state, Some(&sp.entity_id)))
                 .on(page)

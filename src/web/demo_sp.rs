@@ -6,10 +6,12 @@
 //! provider code against the certificates our own metadata publishes — not by the code that
 //! signed it. The request ID travels sealed in RelayState.
 
+use super::language::page_for;
+use super::origin::Origin;
 use super::pages::{html, DemoResultPage, PageError};
-use super::remap::Origin;
-use super::sso::{page_for, params};
-use super::{AppState, DEMO_PATH};
+use super::params::params;
+use super::state::AppState;
+use super::state::DEMO_PATH;
 use crate::saml::xml::{escape, instant, new_id};
 use crate::sp::{DEMO_ACS_PATH, DEMO_SP_ENTITY_ID};
 use axum::body::Bytes;

@@ -8,7 +8,7 @@
 //! form once its `session.login_timeout` has passed (after which the seal refuses it anyway).
 
 use super::cookies;
-use super::remap::Origin;
+use super::origin::PublicBase;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use std::collections::HashMap;
@@ -41,8 +41,8 @@ pub fn browser_id(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-pub fn set_browser_cookie(r: &mut Response, origin: &Origin, id: &str) {
-    cookies::set(r, origin, BROWSER_COOKIE, id, None);
+pub fn set_browser_cookie(r: &mut Response, base: &PublicBase, id: &str) {
+    cookies::set(r, base, BROWSER_COOKIE, id, None);
 }
 
 /// Whether the request carries the cookie the form was bound to.

@@ -10,10 +10,10 @@
 //! runs, except the ops endpoints. A handler that sets its own CSP (the auto-POST page) keeps
 //! it.
 
+use super::language::page_for;
+use super::origin::Origin;
 use super::pages::PageError;
-use super::remap::Origin;
-use super::sso::page_for;
-use super::AppState;
+use super::state::AppState;
 use crate::config::LimitsConfig;
 use axum::body::{Body, HttpBody};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};

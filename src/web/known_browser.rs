@@ -8,8 +8,9 @@
 //! attacker without this browser cannot keep its user out. The cookie says nothing on its own:
 //! it never signs anyone in.
 
-use super::remap::Origin;
-use super::{cookies, AppState};
+use super::cookies;
+use super::origin::PublicBase;
+use super::state::AppState;
 use crate::throttle::fold;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -70,7 +71,7 @@ pub fn id_for(state: &AppState, headers: &HeaderMap, user: &str) -> Option<Strin
 pub fn remember(
     state: &AppState,
     r: &mut Response,
-    origin: &Origin,
+    base: &PublicBase,
     headers: &HeaderMap,
     user: &str,
 ) {
@@ -94,7 +95,7 @@ pub fn remember(
     );
     t.e.truncate(MAX_USERS);
     match state.sealer.seal(KNOWN_PURPOSE, &t) {
-        Ok(v) => cookies::set(r, origin, KNOWN_COOKIE, &v, u64::try_from(max_age).ok()),
+        Ok(v) => cookies::set(r, base, KNOWN_COOKIE, &v, u64::try_from(max_age).ok()),
         Err(e) => tracing::error!("could not seal the known-browser token: {e}"),
     }
 }

@@ -2,8 +2,8 @@
 //! locations under the public base of this request, and which rule chose it), cacheable for
 //! an hour.
 
-use super::remap::Origin;
-use super::AppState;
+use super::origin::Origin;
+use super::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;

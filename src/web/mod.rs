@@ -1,8 +1,7 @@
-//! The HTTP surface: routes, shared state, and the pieces every handler uses. No XML here.
+//! The HTTP surface: the routers, and the list of its modules. No XML here.
 //!
-//! Owns the routers (which path goes to which handler, on the public listener and on the
-//! operational one) and [`AppState`], built once at start-up and shared read-only by every
-//! request.
+//! Owns which path goes to which handler, on the public listener and on the operational one.
+//! The state every request reads is `state`; a login's stages are listed in `login`.
 
 pub mod admission;
 pub mod answer;
@@ -10,96 +9,33 @@ pub mod audit;
 pub mod cookies;
 pub mod credentials;
 pub mod demo_sp;
+pub mod extract;
 pub mod form_guard;
 pub mod guard;
-pub mod hosts;
 pub mod known_browser;
+pub mod language;
+pub mod login;
+pub mod login_form;
 pub mod memo;
 pub mod metadata;
 pub mod ops;
+pub mod origin;
 pub mod pages;
+pub mod params;
+pub mod pending;
+pub mod proceed;
 pub mod receive;
-pub mod remap;
 pub mod revoked;
 pub mod slo;
 pub mod sso;
 pub mod sso_session;
+pub mod state;
+pub mod validate;
 
-use crate::backend::CredentialBackend;
-use crate::config::Config;
-use crate::i18n::Lang;
-use crate::keys::KeyStore;
-use crate::session::Sealer;
-use crate::sp::Registry;
 use axum::routing::{get, post};
 use axum::Router;
-use remap::{Cidr, PublicBase};
+use state::{AppState, CSS_PATH, DEMO_PATH, LOGIN_PATH, LOGOUT_PATH, METADATA_PATH};
 use std::sync::Arc;
-
-pub const LOGIN_PATH: &str = "/ICNotifierIDP/login";
-pub const LOGOUT_PATH: &str = "/ICNotifierIDP/logout";
-pub const METADATA_PATH: &str = "/ICNotifierIDP/metadata";
-pub const CSS_PATH: &str = "/ICNotifierIDP/static/idp.css";
-pub const DEMO_PATH: &str = "/demo";
-
-/// Everything a request may need, built once.
-pub struct AppState {
-    pub config: Config,
-    pub keys: Arc<KeyStore>,
-    pub sps: Registry,
-    pub backend: Arc<dyn CredentialBackend>,
-    pub sealer: Sealer,
-    pub trusted_proxies: Vec<Cidr>,
-    pub public_base_url: Option<String>,
-    /// `server.alternate_public_base_urls`, checked: other values a trusted proxy may announce.
-    pub alternate_public_bases: Vec<String>,
-    /// The `Host` values this server answers for (the ops endpoints answer any).
-    pub allowed_hosts: hosts::AllowedHosts,
-    /// The Issuer, fixed at start-up (`Config::issuer`).
-    pub issuer: String,
-    /// Whether this server itself speaks TLS (for URLs made from the Host header).
-    pub tls: bool,
-    pub default_lang: Lang,
-    pub demo_sp: bool,
-    pub throttle: crate::throttle::Throttle,
-    pub metrics: crate::metrics::Metrics,
-    pub used_forms: form_guard::UsedForms,
-    /// Signed request IDs already received (replays are refused).
-    pub seen_requests: Arc<crate::saml::inbound::SeenIds>,
-    /// Sessions ended by a logout.
-    pub revoked: Box<dyn revoked::Revocations>,
-    /// Requests being handled (at most `limits.max_concurrent`).
-    pub in_flight: Arc<tokio::sync::Semaphore>,
-    /// Requests of each client IP being received or handled (`limits.max_in_flight_per_client`).
-    pub in_flight_per_client: Arc<admission::Counts>,
-    /// The last readiness check: when, and what it found.
-    pub readiness: std::sync::Mutex<Option<(std::time::Instant, ops::Readiness)>>,
-}
-
-impl AppState {
-    /// Our Issuer: the configured entity ID, or with `auto` the host origin of
-    /// `server.public_base_url`, resolved once at start-up. No request changes it.
-    pub fn entity_id(&self) -> &str {
-        &self.issuer
-    }
-
-    /// The public bases a trusted proxy may announce: the primary one, then the alternates.
-    pub fn public_bases(&self) -> impl Iterator<Item = &String> {
-        self.public_base_url
-            .iter()
-            .chain(&self.alternate_public_bases)
-    }
-
-    /// The SSO endpoint as SPs are told to use it.
-    pub fn sso_url(&self, base: &PublicBase) -> String {
-        base.url(&format!("{LOGIN_PATH}?loginType=saml"))
-    }
-
-    /// The Single Logout endpoint.
-    pub fn slo_url(&self, base: &PublicBase) -> String {
-        base.url(LOGOUT_PATH)
-    }
-}
 
 /// The whole HTTP service: the routes inside `guard`'s layers.
 pub fn router(state: Arc<AppState>) -> Router {

@@ -1,8 +1,8 @@
 //! Operational endpoints and small static things: health, the stylesheet, the 404 page.
 
+use super::origin::Origin;
 use super::pages::PageError;
-use super::remap::Origin;
-use super::{AppState, CSS_PATH};
+use super::state::{AppState, Readiness};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use std::sync::Arc;
@@ -28,24 +28,12 @@ pub async fn not_found(
     origin: Result<Origin, PageError>,
     headers: axum::http::HeaderMap,
 ) -> PageError {
-    let page = super::sso::page_for(&state, origin.ok().as_ref(), &headers, None);
+    let page = super::language::page_for(&state, origin.ok().as_ref(), &headers, None);
     PageError::new(StatusCode::NOT_FOUND, "error.not_found").on(&page)
-}
-
-/// The stylesheet's public URL.
-pub fn css_url(origin: &Origin) -> String {
-    origin.base.url(CSS_PATH)
 }
 
 /// How long a readiness finding is reused: probes every second must not hit the backend.
 const READY_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// What the last readiness check found: reasons not to be ready, and standing warnings.
-#[derive(Clone, Default)]
-pub struct Readiness {
-    pub problems: Vec<String>,
-    pub warnings: Vec<String>,
-}
 
 /// What readiness is now: the finding of the last 5 s, or a new one (`/readyz` and the
 /// `idp_ready` gauge of `/metrics` share it).
@@ -123,7 +111,8 @@ pub async fn metrics(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
-    if headers.contains_key(super::remap::REMAP_HEADER) || headers.contains_key("x-forwarded-for") {
+    if headers.contains_key(super::origin::REMAP_HEADER) || headers.contains_key("x-forwarded-for")
+    {
         return StatusCode::NOT_FOUND.into_response();
     }
     let certs: Vec<crate::metrics::CertGauge> = state

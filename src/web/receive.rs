@@ -4,21 +4,14 @@
 //! `saml::inbound`'s; this module adds only what needs the server: the registry, the replay
 //! table, the clock, and running an XML signature check off the async workers.
 
+use super::origin::Origin;
 use super::pages::PageError;
-use super::remap::Origin;
-use super::AppState;
+use super::state::AppState;
 use crate::saml::inbound::{
     BindingKind, Expect, InboundError, Message, Params, Received, SpTrust, Validated,
 };
 use crate::sp::ServiceProvider;
 use std::sync::Arc;
-
-/// The query or form body split once, or the 400 page that says why it cannot be.
-pub fn split(raw: &[u8]) -> Result<Params<'_>, PageError> {
-    let text = std::str::from_utf8(raw)
-        .map_err(|_| PageError::bad_request("the request's parameters are not UTF-8 text"))?;
-    Params::parse(text).map_err(|e| PageError::bad_request(e.to_string()))
-}
 
 /// Receives the `SAMLRequest` in `params` (which came by `binding`) sent to our `endpoint`.
 /// `required` says whether the SP must sign this kind of message.

@@ -7,11 +7,13 @@
 //! following a "sign out" link) the session ends and a "you are signed out" page is shown.
 //! Other SPs the user signed in to are not told (documented in README).
 
+use super::language::page_for;
+use super::origin::Origin;
 use super::pages::{html, LoggedOutPage, Page, PageError};
-use super::receive::{receive, split};
-use super::remap::Origin;
-use super::sso::page_for;
-use super::{sso_session, AppState};
+use super::params::split;
+use super::receive::receive;
+use super::sso_session;
+use super::state::AppState;
 use crate::saml::inbound::{BindingKind, Params};
 use crate::saml::{binding, logout, signature};
 use axum::body::Bytes;
@@ -70,7 +72,7 @@ async fn run(
     };
     // A refused LogoutRequest leaves the session alone: it may be forged.
     if r.status().is_success() || r.status().is_redirection() {
-        sso_session::end(state, headers, &mut r, &origin);
+        sso_session::end(state, headers, &mut r, &origin.base);
     }
     r
 }

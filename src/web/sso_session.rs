@@ -14,8 +14,8 @@
 //! cookies no longer signs in either. Either instance of a pair accepts a cookie the other
 //! made when they share `session.secret`; revocations are per instance for now.
 
-use super::remap::Origin;
-use super::AppState;
+use super::origin::PublicBase;
+use super::state::AppState;
 use super::{cookies, form_guard};
 use crate::backend::Principal;
 use axum::http::HeaderMap;
@@ -127,31 +127,31 @@ pub fn reseal_after(idle_timeout: std::time::Duration) -> i64 {
 
 /// After a use of the session: seals the cookie again if its seal is old enough to matter
 /// for the idle timeout; otherwise the browser keeps the cookie it has.
-pub fn touch(state: &AppState, r: &mut Response, origin: &Origin, c: &Current) {
+pub fn touch(state: &AppState, r: &mut Response, base: &PublicBase, c: &Current) {
     let now = chrono::Utc::now().timestamp();
     if now - c.sealed_at >= reseal_after(state.config.session.idle_timeout) {
-        store(state, r, origin, &c.session);
+        store(state, r, base, &c.session);
     }
 }
 
 /// Seals the session (again) into the cookie: at sign-in, and on a use when [`touch`] says.
-pub fn store(state: &AppState, r: &mut Response, origin: &Origin, s: &SsoSession) {
+pub fn store(state: &AppState, r: &mut Response, base: &PublicBase, s: &SsoSession) {
     if !enabled(state) {
         return;
     }
     match state.sealer.seal(SSO_PURPOSE, s) {
-        Ok(token) => cookies::set(r, origin, SSO_COOKIE, &token, None),
+        Ok(token) => cookies::set(r, base, SSO_COOKIE, &token, None),
         Err(e) => tracing::error!("could not seal the SSO session: {e}"),
     }
 }
 
-pub fn clear(r: &mut Response, origin: &Origin) {
-    cookies::clear(r, origin, SSO_COOKIE);
+pub fn clear(r: &mut Response, base: &PublicBase) {
+    cookies::clear(r, base, SSO_COOKIE);
 }
 
 /// A logout: revokes the session the request carries (until it would have expired anyway),
 /// and clears its cookie.
-pub fn end(state: &AppState, headers: &HeaderMap, r: &mut Response, origin: &Origin) {
+pub fn end(state: &AppState, headers: &HeaderMap, r: &mut Response, base: &PublicBase) {
     // Only the browser the session was given to ends it: a copied `idp_sso` alone is no more
     // able to sign its owner out than to sign its holder in.
     let own = read_unbound(state, headers)
@@ -164,7 +164,7 @@ pub fn end(state: &AppState, headers: &HeaderMap, r: &mut Response, origin: &Ori
             until.saturating_add(MAX_CLOCK_AHEAD),
         );
     }
-    clear(r, origin);
+    clear(r, base);
 }
 
 #[cfg(test)]

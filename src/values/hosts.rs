@@ -5,16 +5,18 @@
 //! (the hosts of the public base URLs, or the loopback names when there is none) and matching:
 //! an entry without a port allows any port, one with a port only that port; names are
 //! compared without regard to case. Whether a listed Host is then used to make URLs is
-//! `remap`'s business.
+//! `web::origin`'s business.
 
-use crate::config::ServerConfig;
+use super::BaseUrl;
+use serde::Deserialize;
 
 /// The loopback names: the default when no public base URL is configured, and the demo's.
 pub const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
 /// One allowed host: a lower-case name or IP literal (IPv6 in brackets) and maybe a port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Entry {
     host: String,
     port: Option<u16>,
 }
@@ -50,8 +52,29 @@ fn split(s: &str) -> Option<(&str, Option<u16>)> {
     ok.then_some((host, port))
 }
 
+impl Entry {
+    fn parse(e: &str) -> Result<Entry, String> {
+        split(e)
+            .map(|(host, port)| Entry {
+                host: host.to_ascii_lowercase(),
+                port,
+            })
+            .ok_or_else(|| {
+                format!("`{e}` is not a host name or IP address, with an optional :port")
+            })
+    }
+}
+
+impl TryFrom<String> for Entry {
+    type Error = String;
+    fn try_from(e: String) -> Result<Entry, String> {
+        Entry::parse(&e)
+    }
+}
+
 /// The Hosts a request may name.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
 pub struct AllowedHosts(Vec<Entry>);
 
 impl AllowedHosts {
@@ -60,44 +83,25 @@ impl AllowedHosts {
         entries
             .iter()
             .enumerate()
-            .map(|(i, e)| {
-                let e = e.as_ref();
-                split(e)
-                    .map(|(host, port)| Entry {
-                        host: host.to_ascii_lowercase(),
-                        port,
-                    })
-                    .ok_or_else(|| {
-                        (
-                            i,
-                            format!(
-                                "`{e}` is not a host name or IP address, with an optional :port"
-                            ),
-                        )
-                    })
-            })
+            .map(|(i, e)| Entry::parse(e.as_ref()).map_err(|m| (i, m)))
             .collect::<Result<Vec<_>, _>>()
             .map(AllowedHosts)
     }
 
-    /// `server.allowed_hosts` when given; otherwise the hosts of the public base URLs (any
-    /// port), or the loopback names when no public base URL is configured.
-    pub fn from_config(server: &ServerConfig) -> Result<AllowedHosts, (usize, String)> {
-        if let Some(list) = &server.allowed_hosts {
-            return Self::parse(list);
-        }
-        let hosts: Vec<String> = server
-            .public_base_url
-            .iter()
-            .chain(&server.alternate_public_base_urls)
-            .filter_map(|u| url::Url::parse(u).ok())
+    /// The default of `server.allowed_hosts`: the hosts of the public base URLs (any port),
+    /// or the loopback names when no public base URL is configured.
+    pub fn for_bases<'a>(bases: impl Iterator<Item = &'a BaseUrl>) -> AllowedHosts {
+        let hosts: Vec<String> = bases
+            .filter_map(|u| url::Url::parse(u.as_str()).ok())
             .filter_map(|u| u.host_str().map(str::to_string))
             .collect();
-        if hosts.is_empty() {
-            Self::parse(&LOOPBACK)
+        let list: Vec<&str> = if hosts.is_empty() {
+            LOOPBACK.to_vec()
         } else {
-            Self::parse(&hosts)
-        }
+            hosts.iter().map(String::as_str).collect()
+        };
+        // A checked base URL's host (or a loopback name) is always a valid entry.
+        AllowedHosts::parse(&list).unwrap_or(AllowedHosts(Vec::new()))
     }
 
     /// Whether a request's `Host` value (`host[:port]`) is one of ours.
@@ -155,17 +159,15 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let mut s = ServerConfig::default();
-        let a = AllowedHosts::from_config(&s).unwrap();
+        let a = AllowedHosts::for_bases(std::iter::empty());
         assert!(a.allows("127.0.0.1:8043") && a.allows("localhost") && a.allows("[::1]:1"));
         assert!(!a.allows("evil.example"));
-        s.public_base_url = Some("https://sso.example.com/PureConnect".into());
-        s.alternate_public_base_urls = vec!["https://sso2.example.com:8443/P".into()];
-        let a = AllowedHosts::from_config(&s).unwrap();
+        let bases = [
+            BaseUrl::parse("https://sso.example.com/PureConnect").unwrap(),
+            BaseUrl::parse("https://sso2.example.com:8443/P").unwrap(),
+        ];
+        let a = AllowedHosts::for_bases(bases.iter());
         assert!(a.allows("sso.example.com") && a.allows("sso2.example.com:8443"));
         assert!(!a.allows("127.0.0.1"));
-        s.allowed_hosts = Some(vec!["only.example".into()]);
-        let a = AllowedHosts::from_config(&s).unwrap();
-        assert!(a.allows("only.example") && !a.allows("sso.example.com"));
     }
 }

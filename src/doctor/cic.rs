@@ -2,12 +2,17 @@
 //! `backend.ca_file` (the client the server itself uses), asking `GET
 //! /icws/connection/version` — no session, no licence. A backup of a switchover pair (503
 //! with its `alternateHostList`) is reachable too. A configuration that turns certificate
-//! checks off or sends passwords in the clear fails. Checks that need a CIC session (a
-//! service account reading users) plug in next to [`Reachable`].
+//! checks off or sends passwords in the clear fails. [`service_account`] checks that a
+//! service account signs in and reads users.
 
 use super::clock::cic_targets;
 use super::{Check, Context, Line};
-use crate::config::BackendConfig;
+use crate::backend::icws::session::{self, Outcome, Settings};
+use crate::backend::icws::target::Target;
+use crate::backend::icws::user;
+use crate::backend::AuthError;
+use crate::config::{BackendConfig, IcwsConfig};
+use secrecy::SecretString;
 
 pub struct Reachable;
 
@@ -94,4 +99,63 @@ impl Check for Reachable {
         }
         out
     }
+}
+
+/// The service-account check (`cic.service_account`): the account signs in to `target` and
+/// reads a user's configuration (its own) the way a login does, and the session is closed.
+/// The keys that name the account (`backend.service_user`, `backend.service_password_file`)
+/// come with the Windows sign-in; [`Reachable`] calls this for each server once they are set.
+pub async fn service_account(
+    cx: &Context,
+    icws: &IcwsConfig,
+    target: &Target,
+    user: &str,
+    password: &SecretString,
+) -> Line {
+    const C: &str = "cic.service_account";
+    let Some(client) = &cx.fetch.icws else {
+        return Line::fail(C, "no ICWS client", "Set backend.type = \"icws\".");
+    };
+    let settings = Settings {
+        application_name: icws.application_name.clone(),
+        request_timeout: cx.fetch.timeout,
+        email_property: icws.email_property.trim().to_string(),
+        select: user::select_for(icws.email_property.trim()),
+    };
+    let tried = format!(
+        "POST {target}/icws/connection as `{user}`, GET its user configuration, DELETE the session (timeout {} s)",
+        cx.fetch.timeout.as_secs_f64()
+    );
+    let fix_rights = "Give the account the right to view users in Interaction Administrator (or use one that has it).";
+    let line = match session::login(client, &settings, target, user, password, "en-US").await {
+        Outcome::Answer(Ok(_)) | Outcome::Answer(Err(AuthError::NoEmail)) => Line::pass(
+            C,
+            format!("the service account `{user}` signs in to {target} and reads users"),
+        ),
+        Outcome::Answer(Err(AuthError::BadCredentials)) => Line::fail(
+            C,
+            format!("{target} refuses the service account `{user}`: wrong user ID or password"),
+            "Check backend.service_user and the password in backend.service_password_file.",
+        ),
+        Outcome::Answer(Err(AuthError::AccountProblem(m))) => Line::fail(
+            C,
+            format!("{target} refuses the service account `{user}`: {m}"),
+            "Ask the CIC administrator to unlock the account or renew its password or licence.",
+        ),
+        Outcome::Answer(Err(e)) => Line::fail(
+            C,
+            format!("the service account `{user}` cannot read users on {target}: {e}"),
+            fix_rights,
+        ),
+        Outcome::Redirect(alts) => Line::pass(
+            C,
+            format!("{target} is the backup of a switchover pair (names {alts:?}); the account is checked on the active one"),
+        ),
+        Outcome::Unreachable(why) => Line::fail(
+            C,
+            format!("{target} cannot be asked: {why}"),
+            "Make the CIC server reachable first (see the cic.reachable line).",
+        ),
+    };
+    line.tried(tried)
 }

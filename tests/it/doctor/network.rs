@@ -153,3 +153,48 @@ async fn each_cic_server_is_checked_for_reachability_and_its_chain_against_ca_fi
     let l = only(&r, "cic.tls", Status::Fail);
     assert!(l.summary.contains("NOT verified"), "{}", l.summary);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_account_passes_when_it_signs_in_and_reads_users_and_fails_otherwise() {
+    use pureconnect_idp::backend::icws::target::Target;
+    use pureconnect_idp::config::{BackendConfig, IcwsScheme};
+    use secrecy::SecretString;
+    let fx = Fixture::new();
+    let pki = private_ca();
+    let ca = write_ca(&fx, "ca.pem", &pki);
+    let cic = IcwsDouble::start_tls(&pki.cert_pem, &pki.key_pem).await;
+    let file = write_config(&fx, "", "", &icws_backend(&[cic.server()], &ca), "");
+    let cfg = pureconnect_idp::config::Config::load(&file).unwrap();
+    let fetch = doctor::fetch::Fetch::new(&cfg).ok().unwrap();
+    let BackendConfig::Icws(icws) = cfg.backend.clone() else {
+        unreachable!()
+    };
+    let cx = doctor::Context { cfg, fetch };
+    let t = Target::parse(&cic.server(), IcwsScheme::Https, 8019).unwrap();
+    let check = |user: &'static str, pw: &'static str| {
+        let (cx, icws, t) = (&cx, &icws, &t);
+        async move { doctor::cic::service_account(cx, icws, t, user, &SecretString::from(pw)).await }
+    };
+    let l = check("agent1", "agent1-pw").await;
+    assert_eq!(l.status, Status::Pass, "{l:?}");
+    // An account without an email still reads users.
+    assert_eq!(check("noemail", "noemail-pw").await.status, Status::Pass);
+    let l = check("agent1", "wrong").await;
+    assert!(
+        l.status == Status::Fail && l.summary.contains("wrong user ID or password"),
+        "{l:?}"
+    );
+    let l = check("locked", "locked-pw").await;
+    assert!(
+        l.status == Status::Fail && l.summary.contains("userLocked"),
+        "{l:?}"
+    );
+    let l = check("brokenlookup", "brokenlookup-pw").await;
+    assert!(
+        l.status == Status::Fail && l.summary.contains("cannot read users"),
+        "{l:?}"
+    );
+    assert!(l.fix.as_ref().unwrap().contains("view users"));
+    // Every session opened was closed.
+    assert_eq!(cic.open_sessions(), 0);
+}

@@ -2,7 +2,7 @@
 //! Genesys Cloud with their PureConnect user ID and password.
 //!
 //! This file builds the application from a [`Config`] and serves it; nothing else. The map of
-//! the modules is in DESIGN.md (shared with the team) and README.md.
+//! the modules (the request flow, the layers, the seams) is docs/architecture.md.
 
 pub mod backend;
 pub mod config;
@@ -13,7 +13,7 @@ pub mod i18n;
 pub mod kept;
 pub mod keys;
 pub mod log_fmt;
-pub mod log_out;
+pub mod log_sink;
 pub mod metrics;
 pub mod saml;
 pub mod selftest;

@@ -115,7 +115,7 @@ fn init_logging(json: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour codes only for a terminal: not into a journal or a log file.
     let fmt = tracing_subscriber::fmt()
-        .with_writer(pureconnect_idp::log_out::LogOut::stdout())
+        .with_writer(pureconnect_idp::log_sink::LogSink::stdout())
         .with_env_filter(filter)
         .with_target(true)
         .with_ansi(std::io::stdout().is_terminal());

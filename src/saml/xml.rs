@@ -32,8 +32,8 @@ pub fn escape(s: &str) -> String {
 }
 
 /// SAML's dateTime: UTC with a `Z`, whole seconds (`2026-11-22T09:30:00Z`). Written digit by
-/// digit: every Response carries five of them, and chrono's general formatter cost more than
-/// the rest of the assertion's attributes. Years beyond four digits and leap seconds, which
+/// digit: every Response carries five of them, and chrono's general formatter is heavy for
+/// a shape this fixed. Years beyond four digits and leap seconds, which
 /// no clock of ours gives, go to chrono.
 pub fn instant(t: DateTime<Utc>) -> String {
     let year = t.year();

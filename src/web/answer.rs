@@ -6,9 +6,9 @@
 //! it. Deciding the outcome is the caller's job.
 //!
 //! The signature is made right here, on the runtime's worker (one per core): it is one RSA
-//! operation, about a third of a millisecond of CPU and never a wait. Handing it to another
-//! thread and back cost two thread switches per answer, which measured as 10–15% of the
-//! server's CPU per answer (README, Performance) while the core was just as busy either way.
+//! operation, a fraction of a millisecond of CPU and never a wait, so handing it to another
+//! thread and back would only add two thread switches per answer while the core is just as
+//! busy either way (docs/performance.md).
 //! Work that can take long stays off the workers: password hashing and the xmlsec checks of
 //! SP signatures go to `spawn_blocking`.
 

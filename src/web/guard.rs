@@ -30,7 +30,7 @@ pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'se
 
 /// `r` inside the layers, as a router of its own (which takes any request body). The layers
 /// wrap the router once, not each route: `Router::layer` boxes every route again for every
-/// layer, and each request then cloned every box (13 allocations a request for these four).
+/// layer, and each request then cloned every box.
 pub fn apply(r: Router, state: Arc<AppState>) -> Router {
     let limits = state.config.limits.clone();
     let guarded = tower::ServiceBuilder::new()

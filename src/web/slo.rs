@@ -5,7 +5,7 @@
 //! clears the session cookie and is answered with a `LogoutResponse` by HTTP-Redirect to the
 //! SP's SLO URL, signed over the query with the active key. Without a SAML message (a user
 //! following a "sign out" link) the session ends and a "you are signed out" page is shown.
-//! Other SPs the user signed in to are not told (documented in README).
+//! Other SPs the user signed in to are not told (documented in docs/security.md).
 
 use super::language::page_for;
 use super::origin::Origin;

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -67,12 +67,11 @@ async fn a_trickling_body_holds_no_place_and_gets_a_408_page() {
     // The only place is free while the body is awaited: the form is served.
     let p = get(&client(), &request_url(&idp.base)).await;
     assert_eq!(p.status, 200, "{}", p.body);
-    let t0 = Instant::now();
-    let answer = read_all(&mut slow, Duration::from_secs(5)).await;
+    // Within 8 s: the configured 1 s, not the 10 s default (generous for a loaded machine).
+    let answer = read_all(&mut slow, Duration::from_secs(8)).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("<html"), "a page: {answer}");
     assert!(answer.contains("limits.body_read_timeout"), "{answer}");
-    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     idp.stop().await;
 }
 
@@ -116,7 +115,12 @@ async fn one_client_ip_holds_at_most_max_in_flight_per_client_requests() {
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_beyond_max_connections_per_ip_are_closed_at_once() {
     let fx = Fixture::new();
-    let idp = start(&fx, "max_connections_per_ip = 3\n").await;
+    // Idle connections are otherwise kept for a minute, so only the limit closes the fourth.
+    let idp = start(
+        &fx,
+        "max_connections_per_ip = 3\nheader_read_timeout = \"60s\"\n",
+    )
+    .await;
     let to = addr(&idp);
     let mut held = Vec::new();
     for _ in 0..3 {
@@ -124,9 +128,10 @@ async fn connections_beyond_max_connections_per_ip_are_closed_at_once() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut fourth = connect_from([127, 0, 0, 1], to).await;
-    let t0 = Instant::now();
-    assert_eq!(read_all(&mut fourth, Duration::from_secs(5)).await, "");
-    assert!(t0.elapsed() < Duration::from_secs(3), "closed at once");
+    let mut out = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(20), fourth.read_to_end(&mut out)).await;
+    assert!(closed.is_ok(), "the fourth connection was not closed");
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
     let r = client_from([127, 0, 0, 2])
         .get(idp.url("/healthz"))
         .send()

@@ -160,14 +160,9 @@ impl TestIdp {
 
     /// Fetches the metadata into a file in `dir`.
     pub async fn metadata_file(&self, dir: &Path) -> PathBuf {
-        let xml = client()
-            .get(self.url("/ICNotifierIDP/metadata"))
-            .send()
+        let xml = get(&client(), &self.url("/ICNotifierIDP/metadata"))
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .body;
         let p = dir.join("idp-metadata.xml");
         std::fs::write(&p, xml).unwrap();
         p
@@ -198,6 +193,21 @@ pub async fn get(c: &reqwest::Client, url: &str) -> Page {
 pub async fn post(c: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Page {
     let r = c.post(url).form(form).send().await.unwrap();
     page(r).await
+}
+
+/// Posts an HTTP-POST binding message as pysaml2 made it (`{"action", "fields"}`).
+pub async fn post_fields(c: &reqwest::Client, msg: &Value) -> Page {
+    let fields: Vec<(String, String)> = msg["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    post(c, msg["action"].as_str().unwrap(), &refs).await
 }
 
 pub async fn page(r: reqwest::Response) -> Page {

@@ -239,10 +239,11 @@ async fn icws_all_servers_down_is_a_503_page_quickly() {
     let fx = Fixture::new();
     let backup = IcwsDouble::start().await;
     backup.set_mode(Mode::Backup(vec![closed_port_server()]));
+    // A minute to connect: a closed port must be passed over on its refusal, not on a timeout.
     let idp = idp_for(
         &fx,
         &[closed_port_server(), backup.server(), closed_port_server()],
-        "",
+        "connect_timeout = 60\nrequest_timeout = 60\n",
     )
     .await;
     for lang in ["en-US", "de"] {
@@ -253,7 +254,7 @@ async fn icws_all_servers_down_is_a_503_page_quickly() {
         } else {
             assert!(!p.body.contains(UNAVAILABLE), "the page is in German");
         }
-        assert!(took < Duration::from_secs(2), "took {took:?}");
+        assert!(took < Duration::from_secs(30), "took {took:?}");
     }
     assert_eq!(backup.connection_requests().len(), 2);
     idp.stop().await;
@@ -289,6 +290,7 @@ async fn icws_hanging_server_gives_up_after_request_timeout() {
     let fx = Fixture::new();
     let hung = IcwsDouble::start().await;
     hung.set_mode(Mode::Hang);
+    // Given up well before the 15 s default (bounds generous for a loaded machine).
     let idp = idp_for(&fx, &[hung.server()], "request_timeout = 1\n").await;
     let (p, took) = login_as(&idp, "en-US", "agent1", "agent1-pw").await;
     assert_unavailable(&p);
@@ -296,7 +298,7 @@ async fn icws_hanging_server_gives_up_after_request_timeout() {
         took >= Duration::from_millis(900),
         "gave up too early: {took:?}"
     );
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
     idp.stop().await;
     // With a second server the login succeeds there after the first timed out.
     let good = IcwsDouble::start().await;
@@ -308,7 +310,7 @@ async fn icws_hanging_server_gives_up_after_request_timeout() {
     .await;
     let (p, took) = login_as(&idp, "en-US", "agent1", "agent1-pw").await;
     assert!(autopost(&p.body).is_some(), "{}", p.body);
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
     assert_eq!(good.open_sessions(), 0);
     idp.stop().await;
 }

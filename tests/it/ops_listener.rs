@@ -108,7 +108,7 @@ async fn the_ops_listener_bounds_connections_like_the_public_port() {
         SECRET_A,
         "ops_listen = \"127.0.0.1:0\"",
         "assertion",
-        "[limits]\nmax_connections_per_ip = 3\nheader_read_timeout = \"1s\"\n",
+        "[limits]\nmax_connections_per_ip = 3\nheader_read_timeout = \"4s\"\n",
     );
     let (_, ops, stop) = start(cfg).await;
     let to = ops.unwrap().trim_start_matches("http://").to_string();
@@ -128,14 +128,17 @@ async fn the_ops_listener_bounds_connections_like_the_public_port() {
         (r.is_ok(), t0.elapsed())
     };
     let fourth = tokio::net::TcpStream::connect(&to).await.unwrap();
-    let (closed, took) = read_end(fourth, 5).await;
+    let (closed, _) = read_end(fourth, 20).await;
+    assert!(closed, "the fourth was not closed");
+    // At once: before the header timeout closed the three opened earlier, which are still open.
+    let mut buf = [0u8; 1];
     assert!(
-        closed && took.as_secs() < 3,
-        "the fourth was not closed at once"
+        matches!(held[0].try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the fourth was closed by the header timeout, not at once"
     );
     // A silent one is closed after the header timeout (generous bound: a loaded machine).
-    let (closed, took) = read_end(held.pop().unwrap(), 10).await;
-    assert!(closed, "a silent connection stayed open for 10 s");
-    assert!(took.as_secs() < 8, "{took:?}");
+    let (closed, took) = read_end(held.pop().unwrap(), 30).await;
+    assert!(closed, "a silent connection stayed open for 30 s");
+    assert!(took.as_secs() < 25, "{took:?}");
     stop.stop().await;
 }

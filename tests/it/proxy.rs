@@ -139,14 +139,19 @@ pub(crate) fn start_nginx(dir: &Path, conf: &str) -> Nginx {
         dir.join("nginx.pid").display(),
         dir.join("logs/error.log").display()
     );
-    let test = Command::new("nginx")
+    // nginx with this prefix, configuration and globals.
+    let nginx = || {
+        let mut c = Command::new("nginx");
+        c.arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&file)
+            .arg("-g")
+            .arg(&globals);
+        c
+    };
+    let test = nginx()
         .arg("-t")
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(&file)
-        .arg("-g")
-        .arg(&globals)
         .output()
         .expect("nginx is installed (make test installs it)");
     assert!(
@@ -154,13 +159,7 @@ pub(crate) fn start_nginx(dir: &Path, conf: &str) -> Nginx {
         "nginx -t: {}",
         String::from_utf8_lossy(&test.stderr)
     );
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(&file)
-        .arg("-g")
-        .arg(&globals)
+    let child = nginx()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -185,14 +184,9 @@ async fn pysaml2_logs_in_through_nginx_from_nginx_example_conf() {
     let ([a, b], _nginx, public, port) = pair_behind_nginx(&fx, "both").await;
 
     // The metadata, fetched through the proxy, points through the proxy.
-    let md_text = client()
-        .get(format!("{public}/ICNotifierIDP/metadata"))
-        .send()
+    let md_text = get(&client(), &format!("{public}/ICNotifierIDP/metadata"))
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .body;
     assert!(
         md_text.contains(&format!(
             "Location=\"{public}/ICNotifierIDP/login?loginType=saml\""

@@ -100,25 +100,19 @@ async fn world() -> World {
     }
 }
 
+/// The browser `c` signs in to `idp` through the form; the form page (which set
+/// `idp_browser`) and the answer (which set `idp_sso`).
+async fn sign_in(c: &reqwest::Client, idp: &TestIdp) -> (Page, Page) {
+    let form = get(c, &request_url(&idp.base)).await;
+    let done = submit(c, &form.body, "agent1", "agent1", "login").await;
+    (form, done)
+}
+
 /// The first SP's request through pysaml2 (unsigned, deflated Redirect).
 fn sp1_authn(md: &str, extra: &[&str]) -> Value {
     let (ok, v) = pysaml2_as("authn", md, (SP_ID, SP_ACS), extra);
     assert!(ok, "{v}");
     v
-}
-
-async fn post_fields(c: &reqwest::Client, req: &Value) -> Page {
-    let fields: Vec<(String, String)> = req["fields"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-        .collect();
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    post(c, req["action"].as_str().unwrap(), &refs).await
 }
 
 fn set_cookie(p: &Page, name: &str) -> Option<String> {
@@ -472,12 +466,8 @@ async fn single_logout_round_trip_with_pysaml2() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_logout_link_shows_the_signed_out_page_in_the_users_language() {
-    let fx = Fixture::new();
-    let sp2 = Sp2::new(fx.path());
-    let idp = start(&fx, &sp2, SECRET_A).await;
-    let c = client();
-    let form = get(&c, &request_url(&idp.base)).await;
-    submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let World { idp, c, .. } = world().await;
+    sign_in(&c, &idp).await;
     for tag in ["de", "ja", "ar"] {
         let lang = Lang::from_tag(tag).unwrap();
         let r = c
@@ -526,15 +516,16 @@ async fn get_with(url: &str, jar: &str) -> Page {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_copied_session_is_refused_after_the_logout_link_and_after_single_logout() {
-    let fx = Fixture::new();
-    let sp2 = Sp2::new(fx.path());
-    let idp = start(&fx, &sp2, SECRET_A).await;
-    let mdp = idp.metadata_file(fx.path()).await;
-    let md = mdp.to_str().unwrap();
-    let c = client();
-    let form = get(&c, &request_url(&idp.base)).await;
+    let World {
+        fx,
+        sp2,
+        idp,
+        md,
+        c,
+    } = world().await;
+    let md = md.as_str();
+    let (form, done) = sign_in(&c, &idp).await;
     let browser = cookie_pair(&form, "idp_browser");
-    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
     let copy = format!("{browser}; {}", cookie_pair(&done, "idp_sso"));
     // The copy (both cookies) signs its holder in while the session lives...
     let p = get_with(&request_url(&idp.base), &copy).await;
@@ -571,13 +562,9 @@ async fn a_copied_session_is_refused_after_the_logout_link_and_after_single_logo
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_session_cookie_alone_does_not_sign_in_another_browser() {
-    let fx = Fixture::new();
-    let sp2 = Sp2::new(fx.path());
-    let idp = start(&fx, &sp2, SECRET_A).await;
-    let c = client();
-    let form = get(&c, &request_url(&idp.base)).await;
+    let World { idp, c, .. } = world().await;
+    let (form, done) = sign_in(&c, &idp).await;
     let browser = cookie_pair(&form, "idp_browser");
-    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
     let sso = cookie_pair(&done, "idp_sso");
     let url = request_url(&idp.base);
     for jar in [
@@ -597,12 +584,8 @@ async fn the_session_cookie_alone_does_not_sign_in_another_browser() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_session_cookie_alone_cannot_sign_its_owner_out() {
-    let fx = Fixture::new();
-    let sp2 = Sp2::new(fx.path());
-    let idp = start(&fx, &sp2, SECRET_A).await;
-    let c = client();
-    let form = get(&c, &request_url(&idp.base)).await;
-    let done = submit(&c, &form.body, "agent1", "agent1", "login").await;
+    let World { idp, c, .. } = world().await;
+    let (_, done) = sign_in(&c, &idp).await;
     let sso = cookie_pair(&done, "idp_sso");
     // Someone holding only a copy of idp_sso follows the sign-out link with it...
     assert_eq!(

@@ -219,13 +219,17 @@ def fix_redirect_url(url, location):
     return fixed
 
 
-def cmd_authn(args):
+def sending_client(args):
+    """The SP client that sends a request (authn, logout), its IdP and the binding chosen."""
     if args.sign and not (args.key and args.cert):
         raise HarnessError("--sign needs --key and --cert")
     config = sp_config(args, idp_metadata=args.idp_metadata)
     client = Saml2Client(config)
-    idp = pick_idp(client, args.idp_entity_id)
-    binding = BINDINGS[args.binding]
+    return client, pick_idp(client, args.idp_entity_id), BINDINGS[args.binding]
+
+
+def cmd_authn(args):
+    client, idp, binding = sending_client(args)
     extra = {"assertion_consumer_service_url": args.acs}
     if args.force_authn:
         extra["force_authn"] = "true"
@@ -409,12 +413,7 @@ def success_json(resp, status):
 
 
 def cmd_logout(args):
-    if args.sign and not (args.key and args.cert):
-        raise HarnessError("--sign needs --key and --cert")
-    config = sp_config(args, idp_metadata=args.idp_metadata)
-    client = Saml2Client(config)
-    idp = pick_idp(client, args.idp_entity_id)
-    binding = BINDINGS[args.binding]
+    client, idp, binding = sending_client(args)
     # The IdP's SingleLogoutService Location for this binding, from its metadata.
     binding, location = client.pick_binding("single_logout_service", [binding], "idpsso", entity_id=idp)
     if not location:

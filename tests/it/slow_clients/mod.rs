@@ -245,10 +245,14 @@ async fn a_slow_client_flood_from_one_address_leaves_logins_and_healthz_working(
         "logins ran during the attack: {}",
         times.len()
     );
+    // A login the flood starved would wait for a connection's header timeout (10 s) or for
+    // the attack to end (14 s). The bound is 1 s, or ten quiet logins when the machine is so
+    // loaded that a quiet login alone takes more than 100 ms.
     let p = p99(&times);
+    let bound = Duration::from_secs(1).max(quiet * 10);
     assert!(
-        p < Duration::from_secs(1),
-        "p99 of logins during the attack: {p:?}"
+        p < bound,
+        "p99 of logins during the attack: {p:?} (bound {bound:?})"
     );
     assert!(!probes.is_empty());
     assert!(

@@ -1,21 +1,20 @@
 //! Where log lines go: standard output, one `write` per line, without std's stdout lock.
 //!
-//! Owns [`LogOut`], the writer the log subscriber formats into. Every login writes an audit
+//! Owns [`LogSink`], the writer the log subscriber formats into. Every login writes an audit
 //! line, and both runtime workers write them: through `std::io::stdout()` each line takes a
-//! process-wide lock, and two workers meeting on it put one to sleep and wake it again (half
-//! the futex calls of a loaded server, each a context switch). The subscriber formats a whole
-//! event first and hands it over in one call, so the lock buys nothing here: `LogOut` writes
-//! that line with a single `write(2)` on its own descriptor for standard output. The kernel
-//! keeps concurrent writes whole: it serializes them on a file's position, and on a pipe
-//! (a journal, a collector) a write of up to PIPE_BUF (4096) bytes is never interleaved;
-//! a line is far shorter than that.
+//! process-wide lock, and two workers meeting on it put one to sleep and wake it again. The
+//! subscriber formats a whole event first and hands it over in one call, so the lock buys
+//! nothing here: `LogSink` writes that line with a single `write(2)` on its own descriptor for
+//! standard output. The kernel keeps concurrent writes whole: it serializes them on a file's
+//! position, and on a pipe (a journal, a collector) a write of up to PIPE_BUF (4096) bytes is
+//! never interleaved; a line is far shorter than that.
 
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsFd;
 
 /// Standard output for log lines. Made once at start.
-pub enum LogOut {
+pub enum LogSink {
     /// A descriptor of our own for the open standard output (a `dup` of it).
     Fd(File),
     /// Standard output could not be duplicated (it is closed): std's stdout, which drops
@@ -23,11 +22,11 @@ pub enum LogOut {
     Std,
 }
 
-impl LogOut {
-    pub fn stdout() -> LogOut {
+impl LogSink {
+    pub fn stdout() -> LogSink {
         match std::io::stdout().as_fd().try_clone_to_owned() {
-            Ok(fd) => LogOut::Fd(File::from(fd)),
-            Err(_) => LogOut::Std,
+            Ok(fd) => LogSink::Fd(File::from(fd)),
+            Err(_) => LogSink::Std,
         }
     }
 }
@@ -61,13 +60,13 @@ impl Write for LineWriter<'_> {
     }
 }
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogOut {
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogSink {
     type Writer = LineWriter<'a>;
 
     fn make_writer(&'a self) -> LineWriter<'a> {
         match self {
-            LogOut::Fd(f) => LineWriter::Fd(f),
-            LogOut::Std => LineWriter::Std(std::io::stdout()),
+            LogSink::Fd(f) => LineWriter::Fd(f),
+            LogSink::Std => LineWriter::Std(std::io::stdout()),
         }
     }
 }
@@ -81,7 +80,7 @@ mod tests {
     fn lines_from_many_threads_arrive_whole_and_all() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log");
-        let out = LogOut::Fd(File::create(&path).unwrap());
+        let out = LogSink::Fd(File::create(&path).unwrap());
         let (threads, lines) = (4, 2000);
         std::thread::scope(|s| {
             for t in 0..threads {
@@ -109,6 +108,6 @@ mod tests {
 
     #[test]
     fn standard_output_is_duplicated() {
-        assert!(matches!(LogOut::stdout(), LogOut::Fd(_)));
+        assert!(matches!(LogSink::stdout(), LogSink::Fd(_)));
     }
 }

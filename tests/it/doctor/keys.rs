@@ -63,11 +63,16 @@ async fn an_expired_active_certificate_fails_naming_the_backup_that_signs_instea
 #[tokio::test]
 async fn an_active_certificate_inside_the_warning_period_fails_with_its_days_left() {
     let fx = Fixture::new();
-    // The fixture's pair has 29 full days left: under a 60-day warning, over a 7-day one.
+    // The fixture's pair is valid about a month: under a 60-day warning, over a 7-day one.
     let file = write_config(&fx, "", "cert_warn_days = 60", "", "");
     let r = run(&file).await;
     let l = only(&r, "keys.active", Status::Fail);
-    assert!(l.summary.contains("29 day(s) left"), "{}", l.summary);
+    assert!(
+        l.summary
+            .contains(" day(s) left, under idp.cert_warn_days (60)"),
+        "{}",
+        l.summary
+    );
     let file = write_config(&fx, "", "", "", "");
     only(&run(&file).await, "keys.active", Status::Pass);
 }

@@ -10,10 +10,12 @@ DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev
 # What the tests use: xmlsec1 to check signatures, Chromium for the browser flow, nginx for
 # the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right,
 # prometheus for promtool (the alert rules and the dashboard queries), lintian for the Debian
-# package (its test runs systemd-analyze verify where systemd is there).
-DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk prometheus lintian
+# package (its test runs systemd-analyze verify where systemd is there), node and npm for
+# axe-core (the accessibility checks the browser tests inject).
+DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk prometheus lintian nodejs npm
+AXE        := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test deps-build deps-test venv build lint release deb cargo-deb clean
+.PHONY: run test deps-build deps-test venv axe build lint release deb cargo-deb clean
 
 deps-build:
 	@scripts/install-deps.sh $(DEB_BUILD)
@@ -29,6 +31,13 @@ $(VENV)/.ok: tests/sp/requirements.txt tests/browser/requirements.txt tests/ops/
 	@touch $@
 
 venv: $(VENV)/.ok
+
+# axe-core at the version package-lock.json pins (npm ci installs exactly that, or fails).
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
+	@touch $@
+
+axe: $(AXE)
 
 build: deps-build
 	$(CARGO) build
@@ -54,10 +63,10 @@ lint: deps-build
 
 # The package test (deb::) is ignored by plain `cargo test`: it needs cargo-deb and lintian.
 # It packages the binary the tests built, so it adds about a minute, not a release build.
-test: deps-test venv lint cargo-deb
+test: deps-test venv axe lint cargo-deb
 	IDP_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test
 	$(CARGO) test --test it deb:: -- --ignored
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) demo-state test-artifacts
+	rm -rf $(VENV) demo-state test-artifacts tests/browser/node_modules

@@ -1,12 +1,15 @@
-//! `pureconnect-idp certs …`: generate, list, promote and export signing certificates.
+//! `pureconnect-idp certs …`: generate, list, promote, export, rotate and retire signing
+//! certificates.
 //!
 //! Owns the arguments and the printed output only; the rules (names, at most five pairs,
-//! atomic writes, what a server would load) are the library's `keys::folder`. Every command
+//! atomic writes, what a server would load) are the library's `keys::folder`, and the order
+//! of a rotation or retirement through Genesys Cloud is `genesys::rotate`'s. Every command
 //! reads `idp.certs_dir` and the key password from the same configuration as `serve`.
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use pureconnect_idp::config::Config;
+use pureconnect_idp::genesys::{api::Api, rotate};
 use pureconnect_idp::keys::{folder, format_time, generate, inventory, now, password};
 use secrecy::{ExposeSecret, SecretSlice};
 use std::path::PathBuf;
@@ -26,19 +29,8 @@ pub enum CertsCmd {
         cfg: ConfigArg,
         /// Its name (file names `<NAME>.crt` and `<NAME>.key`), e.g. idp2026.
         name: String,
-        /// How long it is valid.
-        #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=7300))]
-        days: u32,
-        /// The certificate's common name (default: `<host of the entity ID> SAML signing`).
-        #[arg(long)]
-        cn: Option<String>,
-        /// RSA key size.
-        #[arg(long, default_value = "2048", value_parser = ["2048", "3072", "4096"])]
-        bits: String,
-        /// Encrypt the key (PKCS#8) with the configured password (idp.key_password,
-        /// idp.key_password_file or IDP_KEY_PASSWORD).
-        #[arg(long)]
-        encrypt: bool,
+        #[command(flatten)]
+        new: NewPairArgs,
     },
     /// Show every pair: role, subject, serial, SHA-256 fingerprint, validity, published.
     List {
@@ -58,6 +50,49 @@ pub enum CertsCmd {
         cfg: ConfigArg,
         name: String,
     },
+    /// The whole rotation to a new pair: make NAME as a backup, have Genesys Cloud hold it
+    /// (with --genesys, through its API), then promote it. Run it again to finish an
+    /// interrupted one.
+    Rotate {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// The new pair's name, e.g. idp2027.
+        name: String,
+        /// Push the certificates to Genesys Cloud with the [genesys] OAuth client, and
+        /// promote only once it holds the new one. Without it: stop after making the backup.
+        #[arg(long)]
+        genesys: bool,
+        #[command(flatten)]
+        new: NewPairArgs,
+    },
+    /// Remove a backup pair: from Genesys Cloud first (with --genesys), then from the
+    /// folder. The active pair is never removed.
+    Retire {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        name: String,
+        /// Remove the certificate from Genesys Cloud first, with the [genesys] OAuth client.
+        #[arg(long)]
+        genesys: bool,
+    },
+}
+
+/// How `certs rotate` makes its new pair (as `certs generate` would).
+#[derive(Args)]
+pub struct NewPairArgs {
+    /// How long it is valid.
+    #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=7300))]
+    days: u32,
+    /// The certificate's common name (default: `<host of the entity ID> SAML signing`).
+    #[arg(long)]
+    cn: Option<String>,
+    /// RSA key size.
+    #[arg(long, default_value = "2048", value_parser = ["2048", "3072", "4096"])]
+    bits: String,
+    /// Encrypt the key (PKCS#8) with the configured password (idp.key_password,
+    /// idp.key_password_file or IDP_KEY_PASSWORD).
+    #[arg(long)]
+    encrypt: bool,
 }
 
 fn load(cfg: &ConfigArg) -> Result<(Config, Option<SecretSlice<u8>>)> {
@@ -82,39 +117,11 @@ fn default_cn(cfg: &Config) -> String {
     }
 }
 
-pub fn run(cmd: CertsCmd) -> Result<()> {
+pub async fn run(cmd: CertsCmd) -> Result<()> {
     match cmd {
-        CertsCmd::Generate {
-            cfg,
-            name,
-            days,
-            cn,
-            bits,
-            encrypt,
-        } => {
+        CertsCmd::Generate { cfg, name, new } => {
             let (cfg, pw) = load(&cfg)?;
-            folder::check_name(&name)?;
-            let pw = match (encrypt, pw) {
-                (true, None) => {
-                    bail!("--encrypt needs a password: set {}", password::SOURCES)
-                }
-                (true, Some(p)) => Some(p),
-                (false, _) => None,
-            };
-            let bits: u32 = bits.parse().context("--bits")?;
-            let cn = cn.unwrap_or_else(|| default_cn(&cfg));
-            let pair = generate::self_signed(&cn, bits, days, &[])?;
-            let key = match &pw {
-                Some(p) => generate::encrypt_key(&pair.key_pem, p.expose_secret())?,
-                None => pair.key_pem,
-            };
-            let added = folder::add_pair(&cfg.idp.certs_dir, &name, &pair.cert_pem, &key)?;
-            let dir = folder::signing_dir(&cfg.idp.certs_dir);
-            println!(
-                "made `{name}`: {}/{name}.crt and {name}.key ({bits}-bit RSA{}, CN={cn}, {days} days)",
-                dir.display(),
-                if pw.is_some() { ", key encrypted" } else { "" }
-            );
+            let added = make_pair(&cfg, pw, &name, &new)?;
             if added.active {
                 println!("it is the only pair, so it is the active one");
             } else {
@@ -156,7 +163,95 @@ pub fn run(cmd: CertsCmd) -> Result<()> {
             print!("{}", folder::export(&cfg.idp.certs_dir, &name)?);
             Ok(())
         }
+        CertsCmd::Rotate {
+            cfg,
+            name,
+            genesys,
+            new,
+        } => {
+            let (cfg, pw) = load(&cfg)?;
+            if !genesys {
+                folder::check_name(&name)?;
+                if !folder::pair_names(&cfg.idp.certs_dir)?.contains(&name) {
+                    make_pair(&cfg, pw, &name, &new)?;
+                }
+                println!(
+                    "`{name}` is a backup. Without --genesys, upload it to Genesys Cloud yourself:"
+                );
+                println!("  pureconnect-idp certs export {name} --config …");
+                println!("then, once Genesys Cloud holds it: pureconnect-idp certs promote {name} --config …");
+                return Ok(());
+            }
+            let api = Api::from_config(&cfg)?;
+            let dir = cfg.idp.certs_dir.clone();
+            let generate = Box::new(|| {
+                make_pair(&cfg, pw.clone(), &name, &new)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            });
+            rotate::rotate(
+                &api,
+                &dir,
+                pw.as_ref().map(|p| p.expose_secret()),
+                &name,
+                generate,
+                &mut |l| println!("{l}"),
+            )
+            .await?;
+            Ok(())
+        }
+        CertsCmd::Retire { cfg, name, genesys } => {
+            let (cfg, pw) = load(&cfg)?;
+            let api = if genesys {
+                Some(Api::from_config(&cfg)?)
+            } else {
+                println!("without --genesys: Genesys Cloud may still hold `{name}` (remove it there too)");
+                None
+            };
+            rotate::retire(
+                api.as_ref(),
+                &cfg.idp.certs_dir,
+                pw.as_ref().map(|p| p.expose_secret()),
+                &name,
+                &mut |l| println!("{l}"),
+            )
+            .await?;
+            Ok(())
+        }
     }
+}
+
+/// Makes a pair as `certs generate` does and says so; returns whether it is the active one.
+fn make_pair(
+    cfg: &Config,
+    pw: Option<SecretSlice<u8>>,
+    name: &str,
+    new: &NewPairArgs,
+) -> Result<folder::Added> {
+    folder::check_name(name)?;
+    let pw = match (new.encrypt, pw) {
+        (true, None) => {
+            bail!("--encrypt needs a password: set {}", password::SOURCES)
+        }
+        (true, Some(p)) => Some(p),
+        (false, _) => None,
+    };
+    let bits: u32 = new.bits.parse().context("--bits")?;
+    let cn = new.cn.clone().unwrap_or_else(|| default_cn(cfg));
+    let days = new.days;
+    let pair = generate::self_signed(&cn, bits, days, &[])?;
+    let key = match &pw {
+        Some(p) => generate::encrypt_key(&pair.key_pem, p.expose_secret())?,
+        None => pair.key_pem,
+    };
+    let added = folder::add_pair(&cfg.idp.certs_dir, name, &pair.cert_pem, &key)?;
+    let dir = folder::signing_dir(&cfg.idp.certs_dir);
+    println!(
+        "made `{name}`: {}/{name}.crt and {name}.key ({bits}-bit RSA{}, CN={cn}, {days} days)",
+        dir.display(),
+        if pw.is_some() { ", key encrypted" } else { "" }
+    );
+    Ok(added)
 }
 
 fn list_text(inv: &inventory::Inventory) -> String {

@@ -5,7 +5,7 @@ mod certs_cli;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use pureconnect_idp::{config::Config, demo, selftest::SelfTest, Options};
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -43,16 +43,26 @@ enum Cmd {
         #[arg(long, env = "IDP_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
         log_format: String,
     },
-    /// Print what to enter in Genesys Cloud for this identity provider.
+    /// Print what to enter in Genesys Cloud for this identity provider, or (--push) write it
+    /// there through the Genesys Cloud API.
     GenesysConfig {
         #[arg(long, short)]
         config: PathBuf,
-        /// The Genesys Cloud region of the organization (e.g. us-east-1, eu-central-1).
+        /// The Genesys Cloud region of the organization (e.g. us-east-1, eu-central-1);
+        /// default: genesys.region.
         #[arg(long)]
-        region: String,
-        /// The Provider Name users see on Genesys Cloud's login page.
-        #[arg(long, default_value = "PureConnect")]
-        name: String,
+        region: Option<String>,
+        /// The Provider Name users see on Genesys Cloud's login page (default:
+        /// genesys.provider_name, else PureConnect).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the provider from Genesys Cloud (the [genesys] OAuth client), show how it
+        /// differs, and after confirmation write ours and read it back.
+        #[arg(long)]
+        push: bool,
+        /// With --push: write without asking.
+        #[arg(long, requires = "push")]
+        yes: bool,
         /// Print the JSON body of PUT /api/v2/identityproviders/cic.
         #[arg(long)]
         json: bool,
@@ -126,6 +136,44 @@ fn init_logging(json: bool) {
         fmt.fmt_fields(pureconnect_idp::log_fmt::EscapedFields)
             .init();
     }
+}
+
+/// Logs of the one-shot commands go to standard error, warnings only unless `RUST_LOG` says
+/// otherwise (standard output is the command's answer).
+fn init_cli_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .fmt_fields(pureconnect_idp::log_fmt::EscapedFields)
+        .try_init();
+}
+
+/// `genesys-config --push`: the diff, the question (unless `--yes`), the write, the check.
+async fn genesys_push(
+    cfg: &Config,
+    g: &pureconnect_idp::genesys::GenesysConfig,
+    yes: bool,
+) -> Result<()> {
+    use pureconnect_idp::genesys::{api::Api, push};
+    let api = Api::from_config(cfg)?;
+    let known = g.certs();
+    let mut confirm = |_: &[String]| {
+        if yes {
+            return true;
+        }
+        eprint!("Write this to Genesys Cloud? [y/N] ");
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().take(64).read_line(&mut answer);
+        matches!(answer.trim(), "y" | "Y" | "yes" | "YES")
+    };
+    push::push(&api, &g.fields(), &known, &known, &mut confirm, &mut |l| {
+        println!("{l}")
+    })
+    .await?;
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -259,7 +307,10 @@ async fn main() -> Result<()> {
             init_logging(log_format == "json");
             serve(config, demo, state_dir, listen, http).await
         }
-        Cmd::Certs { cmd } => certs_cli::run(cmd),
+        Cmd::Certs { cmd } => {
+            init_cli_logging();
+            certs_cli::run(cmd).await
+        }
         Cmd::Users {
             cmd: UsersCmd::Hash,
         } => hash_password(),
@@ -269,8 +320,17 @@ async fn main() -> Result<()> {
             name,
             json,
             force,
+            push,
+            yes,
         } => {
             let cfg = Config::load(&config)?;
+            let g_cfg = cfg.genesys.as_ref();
+            let region = region
+                .or_else(|| g_cfg.and_then(|g| g.region.clone()))
+                .context("--region is required (or set genesys.region)")?;
+            let name = name
+                .or_else(|| g_cfg.map(|g| g.provider_name.clone()))
+                .unwrap_or_else(|| "PureConnect".into());
             let g = pureconnect_idp::genesys::build(&cfg, &region, &name)
                 .map_err(anyhow::Error::msg)?;
             if let Some(w) = &g.warning {
@@ -279,6 +339,10 @@ async fn main() -> Result<()> {
                     eprintln!("(use --force to print the configuration anyway)");
                     std::process::exit(2);
                 }
+            }
+            if push {
+                init_cli_logging();
+                return genesys_push(&cfg, &g, yes).await;
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&g.json())?);

@@ -121,7 +121,7 @@ impl SelfTest {
         let status = r.status();
         let page = r.text().await.map_err(|e| e.to_string())?;
         let Some(acs) = attr_in_tag(&page, "id=\"saml-form\"", "action") else {
-            let why = text_of(&page, "error").or_else(|| text_of(&page, "message"));
+            let why = text_of(&page, "error-text").or_else(|| text_of(&page, "message"));
             return Err(format!(
                 "the IdP did not accept the credentials ({status}): {}",
                 why.unwrap_or_default()

@@ -7,7 +7,7 @@
 //! that shares the secret can unseal what another sealed. This module does not decide what goes
 //! into a token; the web layer does.
 
-use crate::kept::{self, Kept};
+use crate::memo::{self, Slot};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openssl::cipher::{Cipher, CipherRef};
@@ -53,7 +53,7 @@ fn aes_gcm() -> Result<&'static CipherRef, ErrorStack> {
 
 thread_local! {
     /// This thread's AES-256-GCM decryption context and the key it was set up with.
-    static OPEN_CTX: Kept<[u8; 32], CipherCtx> = const { std::cell::RefCell::new(None) };
+    static OPEN_CTX: Slot<[u8; 32], CipherCtx> = const { std::cell::RefCell::new(None) };
 }
 
 /// Opens `ct` and `tag` with `ctx` (keyed already) under `nonce` and `aad`.
@@ -174,12 +174,12 @@ impl Sealer {
         ct: &[u8],
         tag: &[u8],
     ) -> Result<Vec<u8>, ErrorStack> {
-        let keyed = || -> Result<CipherCtx, ErrorStack> {
+        let keyed = |_: &[u8; 32]| -> Result<CipherCtx, ErrorStack> {
             let mut ctx = CipherCtx::new()?;
             ctx.decrypt_init(Some(aes_gcm()?), Some(&self.key), None)?;
             Ok(ctx)
         };
-        kept::with(&OPEN_CTX, self.key, keyed, |ctx| {
+        memo::with(&OPEN_CTX, &self.key, keyed, |ctx| {
             open(ctx, nonce, aad, ct, tag)
         })
     }

@@ -80,6 +80,9 @@ impl Config {
                 }
             }
         }
+        if let Some(g) = self.genesys.as_mut() {
+            fix(&mut g.client_secret_file)
+        }
         if let Some(p) = self.doctor.ca_file.as_mut() {
             fix(p)
         }
@@ -182,6 +185,9 @@ impl Config {
         }
         if let BackendConfig::Icws(icws) = &self.backend {
             icws.validate().map_err(|(k, m)| self.invalid(&k, m))?;
+        }
+        if let Some(g) = &self.genesys {
+            g.validate().map_err(|(k, m)| self.invalid(&k, m))?;
         }
         for (i, sp) in self.service_providers.iter().enumerate() {
             sp.validate(self, i)?;

@@ -6,6 +6,7 @@
 //! metadata: the modules that own those do.
 
 mod doctor;
+mod genesys;
 mod icws;
 mod load;
 mod ops;
@@ -15,6 +16,7 @@ use crate::i18n::Lang;
 pub use crate::values::parse_duration;
 use crate::values::{duration, AllowedHosts, BaseUrl, Cidr, SessionSecret};
 pub use doctor::DoctorConfig;
+pub use genesys::GenesysApiConfig;
 pub use icws::{IcwsConfig, IcwsScheme, DEFAULT_EMAIL_PROPERTY, FALLBACK_EMAIL_PROPERTY};
 pub use ops::{LimitsConfig, ThrottleConfig};
 use secrecy::SecretString;
@@ -67,6 +69,9 @@ pub struct Config {
     /// What `doctor` needs beyond the serving configuration (see `config::doctor`).
     #[serde(default)]
     pub doctor: DoctorConfig,
+    /// The Genesys Cloud API client of `genesys-config --push` and `certs … --genesys`.
+    #[serde(default)]
+    pub genesys: Option<GenesysApiConfig>,
     /// The file this configuration came from ("(built-in)" for demo mode); used in messages.
     #[serde(skip)]
     pub source: String,

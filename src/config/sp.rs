@@ -31,8 +31,9 @@ pub struct SpConfig {
     pub genesys_region: Option<String>,
     /// Value of the `ServiceName` attribute (Genesys Cloud: where to land after login).
     pub service_name: Option<String>,
-    /// A short name shown on the form ("continue to …"); defaults to the entity ID.
-    pub display_name: Option<String>,
+    /// A short name shown on the form ("continue to …"), one or per language; defaults to
+    /// the entity ID.
+    pub display_name: Option<crate::sp::DisplayName>,
     /// A short name for IdP-initiated links (`…/login?loginType=saml&sp=<alias>`).
     pub alias: Option<String>,
     /// Whether `…/login?loginType=saml&sp=…` may send this SP an unsolicited Response.

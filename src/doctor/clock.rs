@@ -1,8 +1,9 @@
 //! The clock checks: this machine's clock against the `Date` header of each configured CIC
 //! server and of the Genesys Cloud login host of each configured region. Genesys Cloud
 //! refuses an assertion more than 10 s from its clock; ✗ beyond [`MAX_OFFSET`] leaves room.
-//! The login host is `doctor.genesys_login_base_url` when set, otherwise
-//! `https://login.<domain>` of each `service_providers[].genesys_region` (`sp::regions`).
+//! The login host is `doctor.genesys_login_base_url` when set, otherwise the `[genesys]` API
+//! client's (`genesys.login_base_url` or its region) and `https://login.<domain>` of each
+//! `service_providers[].genesys_region` (`sp::regions`), each host once.
 
 use super::{Check, Context, Line};
 use crate::backend::icws::target::Target;
@@ -37,6 +38,10 @@ pub fn genesys_hosts(cfg: &Config) -> Vec<(String, String)> {
         )];
     }
     let mut out: Vec<(String, String)> = Vec::new();
+    // The API client's login host (`[genesys]`: its region, or genesys.login_base_url).
+    if let Some(base) = cfg.genesys.as_ref().and_then(|g| g.login_base()) {
+        out.push(("[genesys]".into(), base.trim_end_matches('/').to_string()));
+    }
     for r in cfg
         .service_providers
         .iter()

@@ -2,14 +2,20 @@
 //!
 //! Every catalog has exactly the reference catalog's keys, the same placeholders per key, no
 //! empty value, and no value left identical to English except the reviewed exceptions below.
+//! A plural message (`<key>.<category>`) is one message whatever its categories: each
+//! catalog has exactly the CLDR categories of its language, each with the placeholders of
+//! the reference's `other`.
 
-use super::{catalogs, negotiate::negotiate, Lang, REFERENCE};
-use std::collections::BTreeSet;
+use super::plural::{self, split_key};
+use super::{catalogs, negotiate::negotiate, Catalog, Lang, REFERENCE};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// (language, key) pairs where the English word is the right translation, reviewed by hand.
 const SAME_AS_ENGLISH: &[(&str, &str)] = &[
     // "Password" is the usual Italian UI term.
     ("it", "login.password"),
+    // "Error" is the Spanish word too.
+    ("es", "page.error_prefix"),
 ];
 
 /// The 22 languages PureConnect offers in its logon dialog.
@@ -40,24 +46,55 @@ fn every_pureconnect_language_has_a_catalog_and_no_other() {
     assert_eq!(have, want);
 }
 
+/// A catalog's messages as the checks compare them: a plural message's key once, with the
+/// categories the catalog has for it.
+fn messages(c: &Catalog) -> BTreeMap<&str, BTreeSet<&'static str>> {
+    let mut m: BTreeMap<&str, BTreeSet<&'static str>> = BTreeMap::new();
+    for k in c.messages.keys() {
+        match split_key(k) {
+            Some((base, cat)) => m.entry(base).or_default().insert(cat),
+            None => m.entry(k.as_str()).or_default().insert(""),
+        };
+    }
+    m
+}
+
 #[test]
 fn catalogs_are_complete_consistent_and_translated() {
     let reference = catalogs().iter().find(|c| c.tag == REFERENCE).unwrap();
-    let keys: BTreeSet<&String> = reference.messages.keys().collect();
+    let keys = messages(reference);
     let mut problems = Vec::new();
-    for c in catalogs() {
-        let have: BTreeSet<&String> = c.messages.keys().collect();
-        for k in keys.difference(&have) {
+    for (i, c) in catalogs().iter().enumerate() {
+        let have = messages(c);
+        for k in keys.keys().filter(|k| !have.contains_key(*k)) {
             problems.push(format!("{}: missing {k}", c.tag));
         }
-        for k in have.difference(&keys) {
+        for k in have.keys().filter(|k| !keys.contains_key(*k)) {
             problems.push(format!("{}: {k} is not in {REFERENCE}", c.tag));
+        }
+        // Each plural message has exactly the categories CLDR gives the language.
+        let want: Option<BTreeSet<&str>> = plural::categories(i).map(|v| v.into_iter().collect());
+        for (k, cats) in have.iter().filter(|(_, cats)| !cats.contains("")) {
+            match &want {
+                Some(w) if w == cats => {}
+                Some(w) => problems.push(format!(
+                    "{}: {k} has the plural categories {cats:?}, CLDR's rules for {} use {w:?}",
+                    c.tag, c.tag
+                )),
+                None => problems.push(format!("{}: CLDR has no plural rules for it", c.tag)),
+            }
         }
         if c.name.trim().is_empty() {
             problems.push(format!("{}: meta.name is empty", c.tag));
         }
         for (k, v) in &c.messages {
-            let Some(en) = reference.messages.get(k) else {
+            // A plural form is compared with the reference's form of the same category, or
+            // with its `other` when English has no such category.
+            let en = reference.messages.get(k).or_else(|| {
+                let (base, _) = split_key(k)?;
+                reference.messages.get(&format!("{base}.other"))
+            });
+            let Some(en) = en else {
                 continue;
             };
             if v.trim().is_empty() {

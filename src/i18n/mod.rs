@@ -8,6 +8,7 @@
 #[cfg(test)]
 mod checks;
 pub mod negotiate;
+pub mod plural;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -130,12 +131,30 @@ impl Lang {
 
     /// [`Lang::t`] with `{name}` placeholders filled in.
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut s = self.t(key).to_string();
-        for (k, v) in args {
-            s = s.replace(&format!("{{{k}}}"), v);
-        }
-        s
+        fill(self.t(key), args)
     }
+
+    /// The plural message `key` for the count `n` (written where the placeholder named
+    /// `count` stands, e.g. `{minutes}`): the text of the
+    /// CLDR category `n` falls in, in this language (`<key>.one`, `<key>.few`, …; `other`
+    /// when the catalog lacks that category, a gap the catalog checks catch), with the count
+    /// and `args` filled in.
+    pub fn tn(self, key: &str, count: &str, n: u64, args: &[(&str, &str)]) -> String {
+        let exact = format!("{key}.{}", plural::category(self.0, n));
+        let text = match self.catalog().and_then(|c| c.messages.get(&exact)) {
+            Some(t) => t.as_str(),
+            None => self.t(&format!("{key}.other")),
+        };
+        fill(&fill(text, &[(count, &n.to_string())]), args)
+    }
+}
+
+fn fill(text: &str, args: &[(&str, &str)]) -> String {
+    let mut s = text.to_string();
+    for (k, v) in args {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
 }
 
 pub fn is_supported(tag: &str) -> bool {
@@ -158,8 +177,8 @@ mod tests {
             "Enter your Interaction Center credentials"
         );
         assert_eq!(
-            Lang::default().tf("error.too_many_attempts", &[("minutes", "5")]),
-            "Too many unsuccessful sign-in attempts. Try again in 5 minutes."
+            Lang::default().tn("error.too_many_attempts", "minutes", 5, &[]),
+            "Too many unsuccessful logon attempts. Try again in 5 minutes."
         );
     }
 }

@@ -7,14 +7,15 @@
 //! folder is [`folder`]'s job (and [`inventory`]'s, for `certs list`), the key password
 //! [`password`]'s, reloading on a change or `SIGHUP` [`watch`]'s, what operations see
 //! ([`KeyStore::status`], days left in the log) `status`'s, and making new pairs
-//! [`generate`]'s; what a certificate says (subject, serial, fingerprint, validity) is
-//! `cert_info`'s.
+//! [`generate`]'s, removing one [`remove`]'s; what a certificate says (subject, serial,
+//! fingerprint, validity) is `cert_info`'s.
 
 mod cert_info;
 pub mod folder;
 pub mod generate;
 pub mod inventory;
 pub mod password;
+pub mod remove;
 pub mod status;
 pub mod watch;
 

@@ -3,14 +3,17 @@
 //! Owns the typed values of the request (its XML is read by `request_xml`) and the checks
 //! that need nothing but the request: SAML version, ID, Issuer, response binding. The time,
 //! Destination and signature checks are `inbound`'s, shared with LogoutRequests; whether the
-//! Issuer and its ACS are allowed is `sp::Registry`'s job.
+//! Issuer and its ACS are allowed is `sp::Registry`'s job. Also the one AuthnRequest we
+//! write ourselves, the built-in demo SP's ([`sp_request`]).
 
+use super::canon::{Form, Writer};
 use super::inbound::{short, Message};
+use super::ns::{ASSERTION, EMAIL_FORMAT, POST_BINDING, PROTOCOL};
 use super::request_xml::{xml_trim, Kind};
+use super::xml::instant;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-const POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 const MAX_ID_LEN: usize = 256;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -126,6 +129,34 @@ impl Message for AuthnRequest {
     }
 }
 
+/// The AuthnRequest an SP of ours (the demo SP) sends: request `id` from `issuer`, issued
+/// `now`, to our SSO endpoint `destination`, asking for an emailAddress NameID posted to
+/// `acs`. Unsigned; for the HTTP-Redirect binding.
+pub fn sp_request(
+    id: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+    destination: &str,
+    acs: &str,
+) -> String {
+    let mut w = Writer::new(Form::Document, 1024);
+    let now = instant(now);
+    let attrs = [
+        ("ID", id),
+        ("Version", "2.0"),
+        ("IssueInstant", &now),
+        ("Destination", destination),
+        ("AssertionConsumerServiceURL", acs),
+        ("ProtocolBinding", POST_BINDING),
+    ];
+    w.open(PROTOCOL, "AuthnRequest", &[PROTOCOL, ASSERTION], &attrs);
+    w.text_element(ASSERTION, "Issuer", &[], &[], issuer);
+    let policy = [("Format", EMAIL_FORMAT), ("AllowCreate", "false")];
+    w.empty(PROTOCOL, "NameIDPolicy", &[], &policy);
+    w.close(PROTOCOL, "AuthnRequest");
+    w.into_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +222,18 @@ mod tests {
             &now,
         );
         assert!(matches!(parse(&art), Err(RequestError::Binding(_))));
+    }
+
+    #[test]
+    fn the_demo_request_reads_back_as_written() {
+        let now = Utc::now();
+        let dest = "https://h/ICNotifierIDP/login?loginType=saml&a=<'\">";
+        let xml = sp_request("_d1", "urn:demo&sp", now, dest, "https://h/demo/acs");
+        let r = parse(&xml).unwrap();
+        assert_eq!((r.id.as_str(), r.issuer.as_str()), ("_d1", "urn:demo&sp"));
+        assert_eq!(r.destination.as_deref(), Some(dest));
+        assert_eq!(r.acs_url.as_deref(), Some("https://h/demo/acs"));
+        assert_eq!(r.issue_instant.timestamp(), now.timestamp());
+        assert!(xml.ends_with("AllowCreate=\"false\"/></samlp:AuthnRequest>"));
     }
 }

@@ -5,6 +5,7 @@
 //! caps enforced while decoding so that a deflate bomb stops at the cap with bounded memory,
 //! and the reverse for messages we send by redirect. No HTTP and no XML parsing here.
 
+use crate::memo::{self, Slot};
 use base64::alphabet::STANDARD;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -74,20 +75,17 @@ fn looks_like_xml(bytes: &[u8]) -> bool {
 
 thread_local! {
     /// This thread's inflater, reset for each message: its state (some 40 KiB) is made once
-    /// per thread instead of once per request.
-    static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+    /// per thread instead of once per request. One for every message: its key is `()`.
+    static INFLATER: Slot<(), Decompress> = const { RefCell::new(None) };
 }
 
 /// Inflates raw DEFLATE data, refusing to produce more than [`MAX_INFLATED`] bytes: the output
 /// never grows past one byte over the cap, whatever the input claims.
 pub fn inflate_capped(data: &[u8]) -> Result<Vec<u8>, BindingError> {
-    INFLATER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut d) => {
-            d.reset(false);
-            inflate_with(&mut d, data)
-        }
-        // Only by re-entry, which nothing does: inflate with a state of its own.
-        Err(_) => inflate_with(&mut Decompress::new(false), data),
+    let fresh = |_: &()| Ok(Decompress::new(false));
+    memo::with(&INFLATER, &(), fresh, |d| {
+        d.reset(false);
+        inflate_with(d, data)
     })
 }
 

@@ -1,4 +1,6 @@
-//! Writing our fixed-shape XML in either of its two exact forms, with no parser in between.
+//! Writing our XML documents, in either of the two exact forms of a document, with no parser
+//! in between: the one writer of everything we send (Response, LogoutResponse, metadata, the
+//! demo SP's AuthnRequest).
 //!
 //! Owns [`Writer`], which emits elements in one of two forms of the same document:
 //! - [`Form::Canonical`]: Exclusive XML Canonicalization 1.0 (what is digested and signed):
@@ -6,14 +8,20 @@
 //!   escaping (`&amp; &lt; &quot; &#x9; &#xA; &#xD;`);
 //! - [`Form::Document`]: the same document as libxml2 serializes it (what is sent, byte for
 //!   byte what the xmlsec path gives): `<a/>` for empty elements, text escaping
-//!   `&amp; &lt; &gt; &#13;`, attribute escaping `&amp; &lt; &gt; &quot; &#9; &#10; &#13;`.
+//!   `&amp; &lt; &gt; &#13;`, attribute escaping `&amp; &lt; &gt; &quot; &#9; &#10; &#13;`, and,
+//!   for a document sent on its own, the XML declaration and line breaks between elements.
 //!
-//! Both forms drop characters XML 1.0 cannot carry. The caller is responsible for what
-//! canonical form needs beyond escaping, and the shapes in `response` and `sign` keep it:
-//! attributes given in canonical order (unprefixed attributes by name), and each namespace
-//! declared exactly where exclusive C14N renders it (on the outermost element that uses its
-//! prefix, again on each element below that uses it when no ancestor in the signed subtree
-//! declared it). No parsing, no SAML knowledge here.
+//! Qualified names and namespace declarations come from `ns`'s table: an element is named by
+//! its namespace and local name, and written with the namespace's prefix. Both forms drop
+//! characters XML 1.0 cannot carry. The caller is responsible for what canonical form needs
+//! beyond escaping, and the shapes in `response` and `sign` keep it: attributes given in
+//! canonical order (unprefixed attributes by name), and each namespace declared exactly where
+//! exclusive C14N renders it (on the outermost element that uses its prefix, again on each
+//! element below that uses it when no ancestor in the signed subtree declared it). A document
+//! that is not signed gives its attributes in the order it likes. No parsing, no SAML
+//! knowledge here.
+
+use super::ns::Ns;
 
 /// Which of the two serializations a [`Writer`] produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,9 +29,6 @@ pub enum Form {
     Canonical,
     Document,
 }
-
-/// A namespace declaration: (prefix, URI).
-pub type Ns<'a> = (&'a str, &'a str);
 
 /// Appends XML text in one of the two forms.
 pub struct Writer {
@@ -70,7 +75,9 @@ impl Writer {
         self.out
     }
 
-    /// Appends markup as it is (the caller vouches that it is in this writer's form).
+    /// Appends markup as it is (the caller vouches that it is in this writer's form): only the
+    /// xmlsec reference signer, which embeds what xmlsec signed, needs it.
+    #[cfg(feature = "xmlsec-reference")]
     pub fn raw(&mut self, s: &str) {
         self.out.push_str(s);
     }
@@ -122,18 +129,40 @@ impl Writer {
         });
     }
 
-    fn tag_head(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)]) {
+    /// The XML declaration and a line break, at the start of a document sent on its own.
+    pub fn declaration(&mut self) {
+        self.out
+            .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    }
+
+    /// A line break and two spaces a level of `depth`, between elements of a document meant
+    /// to be read (the metadata); never inside what is signed.
+    pub fn line(&mut self, depth: usize) {
+        self.out.push('\n');
+        for _ in 0..depth {
+            self.out.push_str("  ");
+        }
+    }
+
+    fn name(&mut self, ns: Ns, local: &str) {
+        self.out.push_str(ns.qualifier);
+        self.out.push_str(local);
+    }
+
+    fn tag_head(&mut self, ns: Ns, local: &str, decl: &[Ns], attrs: &[(&str, &str)]) {
         debug_assert!(
-            ns.windows(2).all(|w| w[0].0 < w[1].0) && attrs.windows(2).all(|w| w[0].0 < w[1].0),
-            "namespaces and attributes must be given in canonical order: {name}"
+            self.form == Form::Document
+                || decl.windows(2).all(|w| w[0].prefix() < w[1].prefix())
+                    && attrs.windows(2).all(|w| w[0].0 < w[1].0),
+            "namespaces and attributes must be given in canonical order: {local}"
         );
         self.out.push('<');
-        self.out.push_str(name);
-        for (prefix, uri) in ns {
+        self.name(ns, local);
+        for d in decl {
             self.out.push_str(" xmlns:");
-            self.out.push_str(prefix);
+            self.out.push_str(d.prefix());
             self.out.push_str("=\"");
-            self.escape_attr(uri);
+            self.escape_attr(d.uri);
             self.out.push('"');
         }
         for (k, v) in attrs {
@@ -145,25 +174,26 @@ impl Writer {
         }
     }
 
-    /// A start tag; `attrs` in canonical order.
-    pub fn open(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)]) {
-        self.tag_head(name, ns, attrs);
+    /// A start tag of `local` in `ns`, declaring `decl`; in canonical form, `decl` and `attrs`
+    /// in canonical order.
+    pub fn open(&mut self, ns: Ns, local: &str, decl: &[Ns], attrs: &[(&str, &str)]) {
+        self.tag_head(ns, local, decl, attrs);
         self.out.push('>');
     }
 
-    pub fn close(&mut self, name: &str) {
+    pub fn close(&mut self, ns: Ns, local: &str) {
         self.out.push_str("</");
-        self.out.push_str(name);
+        self.name(ns, local);
         self.out.push('>');
     }
 
     /// An element without content.
-    pub fn empty(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)]) {
-        self.tag_head(name, ns, attrs);
+    pub fn empty(&mut self, ns: Ns, local: &str, decl: &[Ns], attrs: &[(&str, &str)]) {
+        self.tag_head(ns, local, decl, attrs);
         match self.form {
             Form::Canonical => {
                 self.out.push_str("></");
-                self.out.push_str(name);
+                self.name(ns, local);
                 self.out.push('>');
             }
             Form::Document => self.out.push_str("/>"),
@@ -171,19 +201,31 @@ impl Writer {
     }
 
     /// An element holding only `text` (an element whose text writes nothing is empty).
-    pub fn text_element(&mut self, name: &str, ns: &[Ns], attrs: &[(&str, &str)], text: &str) {
+    pub fn text_element(
+        &mut self,
+        ns: Ns,
+        local: &str,
+        decl: &[Ns],
+        attrs: &[(&str, &str)],
+        text: &str,
+    ) {
         if writes_nothing(text) {
-            return self.empty(name, ns, attrs);
+            return self.empty(ns, local, decl, attrs);
         }
-        self.open(name, ns, attrs);
+        self.open(ns, local, decl, attrs);
         self.escape_text(text);
-        self.close(name);
+        self.close(ns, local);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const P: Ns = Ns {
+        qualifier: "p:",
+        uri: "urn:p",
+    };
 
     fn both(f: impl Fn(&mut Writer)) -> (String, String) {
         let mut c = Writer::new(Form::Canonical, 64);
@@ -196,14 +238,14 @@ mod tests {
     #[test]
     fn escaping_in_each_form() {
         let v = "a&b<c>d\"e'f\tg\nh\ri\u{1}é€😀";
-        let (c, d) = both(|w| w.text_element("x", &[("p", "urn:p")], &[("A", v)], v));
+        let (c, d) = both(|w| w.text_element(P, "x", &[P], &[("A", v)], v));
         assert_eq!(
             c,
-            "<x xmlns:p=\"urn:p\" A=\"a&amp;b&lt;c>d&quot;e'f&#x9;g&#xA;h&#xD;ié€😀\">a&amp;b&lt;c&gt;d\"e'f\tg\nh&#xD;ié€😀</x>"
+            "<p:x xmlns:p=\"urn:p\" A=\"a&amp;b&lt;c>d&quot;e'f&#x9;g&#xA;h&#xD;ié€😀\">a&amp;b&lt;c&gt;d\"e'f\tg\nh&#xD;ié€😀</p:x>"
         );
         assert_eq!(
             d,
-            "<x xmlns:p=\"urn:p\" A=\"a&amp;b&lt;c&gt;d&quot;e'f&#9;g&#10;h&#13;ié€😀\">a&amp;b&lt;c&gt;d\"e'f\tg\nh&#13;ié€😀</x>"
+            "<p:x xmlns:p=\"urn:p\" A=\"a&amp;b&lt;c&gt;d&quot;e'f&#9;g&#10;h&#13;ié€😀\">a&amp;b&lt;c&gt;d\"e'f\tg\nh&#13;ié€😀</p:x>"
         );
     }
 
@@ -227,10 +269,29 @@ mod tests {
     #[test]
     fn empty_elements_in_each_form() {
         let (c, d) = both(|w| {
-            w.empty("e", &[], &[("A", "1"), ("B", "2")]);
-            w.text_element("t", &[], &[], "\u{2}");
+            w.empty(P, "e", &[], &[("A", "1"), ("B", "2")]);
+            w.text_element(P, "t", &[], &[], "\u{2}");
         });
-        assert_eq!(c, "<e A=\"1\" B=\"2\"></e><t></t>");
-        assert_eq!(d, "<e A=\"1\" B=\"2\"/><t/>");
+        assert_eq!(c, "<p:e A=\"1\" B=\"2\"></p:e><p:t></p:t>");
+        assert_eq!(d, "<p:e A=\"1\" B=\"2\"/><p:t/>");
+    }
+
+    #[test]
+    fn a_document_has_its_declaration_its_lines_and_its_own_attribute_order() {
+        let q = Ns {
+            qualifier: "q:",
+            uri: "urn:q",
+        };
+        let mut d = Writer::new(Form::Document, 64);
+        d.declaration();
+        d.open(P, "r", &[P, q], &[("z", "1"), ("a", "'")]);
+        d.line(1);
+        d.empty(q, "e", &[], &[]);
+        d.line(0);
+        d.close(P, "r");
+        assert_eq!(
+            d.into_string(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<p:r xmlns:p=\"urn:p\" xmlns:q=\"urn:q\" z=\"1\" a=\"'\">\n  <q:e/>\n</p:r>"
+        );
     }
 }

@@ -6,15 +6,15 @@
 //! Destination and signature checks are `inbound`'s, choosing the SLO URL the registry's. No
 //! HTTP here.
 
+use super::canon::{Form, Writer};
 use super::inbound::{short, Message};
+use super::ns::{ASSERTION, PROTOCOL, SUCCESS};
 use super::request_xml::{read, Kind};
-use super::response::{ASSERTION_NS, PROTOCOL_NS};
-use super::xml::{escape_into, instant, new_id};
+use super::xml::{instant, new_id};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 const MAX_ID_LEN: usize = 256;
-const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LogoutError {
@@ -108,25 +108,22 @@ impl Message for LogoutRequest {
 
 /// A LogoutResponse with status Success, unsigned (the Redirect binding signs the query).
 pub fn response_xml(issuer: &str, destination: &str, in_response_to: &str) -> String {
-    let mut out = String::with_capacity(1024);
-    out.push_str("<samlp:LogoutResponse xmlns:samlp=\"");
-    out.push_str(PROTOCOL_NS);
-    out.push_str("\" xmlns:saml=\"");
-    out.push_str(ASSERTION_NS);
-    out.push_str("\" ID=\"");
-    out.push_str(&new_id());
-    out.push_str("\" Version=\"2.0\" IssueInstant=\"");
-    out.push_str(&instant(Utc::now()));
-    out.push_str("\" Destination=\"");
-    escape_into(&mut out, destination);
-    out.push_str("\" InResponseTo=\"");
-    escape_into(&mut out, in_response_to);
-    out.push_str("\"><saml:Issuer>");
-    escape_into(&mut out, issuer);
-    out.push_str("</saml:Issuer><samlp:Status><samlp:StatusCode Value=\"");
-    out.push_str(SUCCESS);
-    out.push_str("\"/></samlp:Status></samlp:LogoutResponse>");
-    out
+    let mut w = Writer::new(Form::Document, 1024);
+    let (id, now) = (new_id(), instant(Utc::now()));
+    let attrs = [
+        ("ID", id.as_str()),
+        ("Version", "2.0"),
+        ("IssueInstant", &now),
+        ("Destination", destination),
+        ("InResponseTo", in_response_to),
+    ];
+    w.open(PROTOCOL, "LogoutResponse", &[PROTOCOL, ASSERTION], &attrs);
+    w.text_element(ASSERTION, "Issuer", &[], &[], issuer);
+    w.open(PROTOCOL, "Status", &[], &[]);
+    w.empty(PROTOCOL, "StatusCode", &[], &[("Value", SUCCESS)]);
+    w.close(PROTOCOL, "Status");
+    w.close(PROTOCOL, "LogoutResponse");
+    w.into_string()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod canon;
 pub mod inbound;
 pub mod logout;
 pub mod metadata;
+pub mod ns;
 pub mod request_xml;
 #[cfg(test)]
 mod request_xml_tests;

@@ -33,7 +33,7 @@ fn samael_parse(xml: &str) -> Result<AuthnRequest, RequestError> {
         .filter(|v| !v.is_empty())
         .ok_or(RequestError::NoIssuer)?;
     if let Some(b) = &r.protocol_binding {
-        if b != "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" {
+        if b != super::ns::POST_BINDING {
             return Err(RequestError::Binding(b.clone()));
         }
     }

@@ -6,25 +6,25 @@
 //! is signed on its own first, then placed in the Response, which is signed last. The shape is
 //! written through `canon::Writer`, so the same code gives the canonical form that is digested
 //! and the document that is sent; each namespace is declared where exclusive C14N renders it
-//! (`saml` on the Response's Issuer and on the Assertion, not on the Response). Two signers
-//! give the same bytes: [`Signer::Direct`] (digest and RSA over the canonical form we wrote,
-//! never parsing it: the one used) and [`Signer::Xmlsec`] (samael and xmlsec on the document,
-//! kept as the reference the differential test holds the direct one to). No HTTP here.
+//! (`saml` on the Response's Issuer and on the Assertion, not on the Response). The signer is
+//! [`Signer::Direct`] (digest and RSA over the canonical form we wrote, never parsing it); the
+//! build feature `xmlsec-reference` (tests and benches only) adds `Signer::Xmlsec`, samael and
+//! xmlsec on the document, the reference the differential test holds the direct one to byte
+//! for byte. No HTTP here.
 
 use super::canon::{Form, Writer};
+use super::ns::{
+    ASSERTION, AUTHN_FAILED, BASIC_ATTR, BEARER, EMAIL_FORMAT, NO_PASSIVE, PASSWORD_PROTECTED,
+    PROTOCOL, RESPONDER, SUCCESS,
+};
 use super::sign::{self, SignError, SignatureValues};
 use super::xml::{instant, new_id};
 use crate::config::SignMode;
 use crate::keys::SigningKey;
 use chrono::{DateTime, Utc};
 
-pub const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-pub const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-pub const EMAIL_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
-const PASSWORD_PROTECTED: &str =
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
-const BASIC_ATTR: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
-const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+#[cfg(feature = "xmlsec-reference")]
+mod reference;
 
 /// The top-level (and optional second-level) status of a Response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,17 +38,10 @@ pub enum Status {
 
 impl Status {
     fn codes(self) -> (&'static str, Option<&'static str>) {
-        const RESPONDER: &str = "urn:oasis:names:tc:SAML:2.0:status:Responder";
         match self {
-            Status::Success => ("urn:oasis:names:tc:SAML:2.0:status:Success", None),
-            Status::AuthnFailed => (
-                RESPONDER,
-                Some("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"),
-            ),
-            Status::NoPassive => (
-                RESPONDER,
-                Some("urn:oasis:names:tc:SAML:2.0:status:NoPassive"),
-            ),
+            Status::Success => (SUCCESS, None),
+            Status::AuthnFailed => (RESPONDER, Some(AUTHN_FAILED)),
+            Status::NoPassive => (RESPONDER, Some(NO_PASSIVE)),
         }
     }
 }
@@ -104,6 +97,7 @@ pub enum Signer {
     /// SHA-256 and RSA over the canonical form written here: no XML parsing.
     Direct,
     /// samael/xmlsec on the serialized document (the reference implementation).
+    #[cfg(feature = "xmlsec-reference")]
     Xmlsec,
 }
 
@@ -113,6 +107,7 @@ enum Sig<'a> {
     /// None (or, in canonical form, the one removed by the enveloped-signature transform).
     Absent,
     /// The empty template xmlsec fills in.
+    #[cfg(feature = "xmlsec-reference")]
     Template,
     Signed(&'a SignatureValues),
 }
@@ -120,6 +115,7 @@ enum Sig<'a> {
 fn signature(w: &mut Writer, sig: Sig, ref_id: &str, key: &SigningKey) {
     match sig {
         Sig::Absent => {}
+        #[cfg(feature = "xmlsec-reference")]
         Sig::Template => sign::signature_element(w, ref_id, &key.cert_b64, None),
         Sig::Signed(v) => sign::signature_element(w, ref_id, &key.cert_b64, Some(v)),
     }
@@ -161,59 +157,80 @@ fn assertion(
     let id = t.fresh.assertion_id.as_str();
     // Attributes in canonical order (by name) everywhere below.
     w.open(
-        "saml:Assertion",
-        &[("saml", ASSERTION_NS)],
+        ASSERTION,
+        "Assertion",
+        &[ASSERTION],
         &[("ID", id), ("IssueInstant", now_s), ("Version", "2.0")],
     );
-    w.text_element("saml:Issuer", &[], &[], a.issuer);
+    w.text_element(ASSERTION, "Issuer", &[], &[], a.issuer);
     signature(w, sig, id, key);
-    w.open("saml:Subject", &[], &[]);
-    w.text_element("saml:NameID", &[], &[("Format", EMAIL_FORMAT)], s.email);
-    w.open("saml:SubjectConfirmation", &[], &[("Method", BEARER)]);
+    w.open(ASSERTION, "Subject", &[], &[]);
+    w.text_element(
+        ASSERTION,
+        "NameID",
+        &[],
+        &[("Format", EMAIL_FORMAT)],
+        s.email,
+    );
+    w.open(ASSERTION, "SubjectConfirmation", &[], &[("Method", BEARER)]);
     let confirmation = [
         ("InResponseTo", a.in_response_to.unwrap_or_default()),
         ("NotOnOrAfter", not_after.as_str()),
         ("Recipient", a.acs),
     ];
     let skip = usize::from(a.in_response_to.is_none());
-    w.empty("saml:SubjectConfirmationData", &[], &confirmation[skip..]);
-    w.close("saml:SubjectConfirmation");
-    w.close("saml:Subject");
+    w.empty(
+        ASSERTION,
+        "SubjectConfirmationData",
+        &[],
+        &confirmation[skip..],
+    );
+    w.close(ASSERTION, "SubjectConfirmation");
+    w.close(ASSERTION, "Subject");
     w.open(
-        "saml:Conditions",
+        ASSERTION,
+        "Conditions",
         &[],
         &[("NotBefore", not_before), ("NotOnOrAfter", not_after)],
     );
-    w.open("saml:AudienceRestriction", &[], &[]);
-    w.text_element("saml:Audience", &[], &[], s.audience);
-    w.close("saml:AudienceRestriction");
-    w.close("saml:Conditions");
+    w.open(ASSERTION, "AudienceRestriction", &[], &[]);
+    w.text_element(ASSERTION, "Audience", &[], &[], s.audience);
+    w.close(ASSERTION, "AudienceRestriction");
+    w.close(ASSERTION, "Conditions");
     w.open(
-        "saml:AuthnStatement",
+        ASSERTION,
+        "AuthnStatement",
         &[],
         &[
             ("AuthnInstant", &t.authn),
             ("SessionIndex", s.session_index),
         ],
     );
-    w.open("saml:AuthnContext", &[], &[]);
-    w.text_element("saml:AuthnContextClassRef", &[], &[], PASSWORD_PROTECTED);
-    w.close("saml:AuthnContext");
-    w.close("saml:AuthnStatement");
+    w.open(ASSERTION, "AuthnContext", &[], &[]);
+    w.text_element(
+        ASSERTION,
+        "AuthnContextClassRef",
+        &[],
+        &[],
+        PASSWORD_PROTECTED,
+    );
+    w.close(ASSERTION, "AuthnContext");
+    w.close(ASSERTION, "AuthnStatement");
     if !s.attributes.is_empty() {
-        w.open("saml:AttributeStatement", &[], &[]);
+        w.open(ASSERTION, "AttributeStatement", &[], &[]);
         for (name, value) in s.attributes {
             w.open(
-                "saml:Attribute",
+                ASSERTION,
+                "Attribute",
                 &[],
                 &[("Name", name), ("NameFormat", BASIC_ATTR)],
             );
-            w.text_element("saml:AttributeValue", &[], &[], value);
-            w.close("saml:Attribute");
+            w.text_element(ASSERTION, "AttributeValue", &[], &[], value);
+            w.close(ASSERTION, "Attribute");
         }
-        w.close("saml:AttributeStatement");
+        w.close(ASSERTION, "AttributeStatement");
     }
-    w.close("saml:Assertion");
+    w.close(ASSERTION, "Assertion");
 }
 
 /// The Response around `body` (the assertion, or nothing).
@@ -235,26 +252,26 @@ fn response(
         ("Version", "2.0"),
     ];
     if a.in_response_to.is_some() {
-        w.open("samlp:Response", &[("samlp", PROTOCOL_NS)], &attrs);
+        w.open(PROTOCOL, "Response", &[PROTOCOL], &attrs);
     } else {
         let [d, i, _, t, v] = attrs;
-        w.open("samlp:Response", &[("samlp", PROTOCOL_NS)], &[d, i, t, v]);
+        w.open(PROTOCOL, "Response", &[PROTOCOL], &[d, i, t, v]);
     }
-    w.text_element("saml:Issuer", &[("saml", ASSERTION_NS)], &[], a.issuer);
+    w.text_element(ASSERTION, "Issuer", &[ASSERTION], &[], a.issuer);
     signature(w, sig, id, key);
     let (top, second) = status.codes();
-    w.open("samlp:Status", &[], &[]);
+    w.open(PROTOCOL, "Status", &[], &[]);
     match second {
         Some(code) => {
-            w.open("samlp:StatusCode", &[], &[("Value", top)]);
-            w.empty("samlp:StatusCode", &[], &[("Value", code)]);
-            w.close("samlp:StatusCode");
+            w.open(PROTOCOL, "StatusCode", &[], &[("Value", top)]);
+            w.empty(PROTOCOL, "StatusCode", &[], &[("Value", code)]);
+            w.close(PROTOCOL, "StatusCode");
         }
-        None => w.empty("samlp:StatusCode", &[], &[("Value", top)]),
+        None => w.empty(PROTOCOL, "StatusCode", &[], &[("Value", top)]),
     }
-    w.close("samlp:Status");
+    w.close(PROTOCOL, "Status");
     body(w);
-    w.close("samlp:Response");
+    w.close(PROTOCOL, "Response");
 }
 
 /// A successful Response carrying a signed (or unsigned, if the SP wants only the Response
@@ -281,31 +298,12 @@ pub fn success_with(
     let sign_response = matches!(mode, SignMode::Response | SignMode::Both);
     let ok = Status::Success;
     let t = Stamps::new(f, Some(s));
-    if signer == Signer::Xmlsec {
-        let mut w = Writer::new(Form::Document, 8192);
-        let template = if sign_assertion {
-            Sig::Template
-        } else {
-            Sig::Absent
-        };
-        assertion(&mut w, a, s, &t, key, template);
-        let mut signed = w.into_string();
-        if sign_assertion {
-            signed = sign::sign_enveloped(&signed, key)?;
+    match signer {
+        Signer::Direct => {}
+        #[cfg(feature = "xmlsec-reference")]
+        Signer::Xmlsec => {
+            return reference::success(a, s, (sign_assertion, sign_response), key, &t)
         }
-        let template = if sign_response {
-            Sig::Template
-        } else {
-            Sig::Absent
-        };
-        let mut w = Writer::new(Form::Document, signed.len() + 4096);
-        response(&mut w, a, ok, &t, key, template, |w| w.raw(&signed));
-        let doc = w.into_string();
-        return if sign_response {
-            sign::sign_enveloped(&doc, key)
-        } else {
-            Ok(doc)
-        };
     }
     let assertion_sig = if sign_assertion {
         let mut c = Writer::new(Form::Canonical, 4096);
@@ -347,10 +345,10 @@ pub fn failure_with(
     signer: Signer,
 ) -> Result<String, SignError> {
     let t = Stamps::new(f, None);
-    if signer == Signer::Xmlsec {
-        let mut w = Writer::new(Form::Document, 4096);
-        response(&mut w, a, status, &t, key, Sig::Template, |_| {});
-        return sign::sign_enveloped(&w.into_string(), key);
+    match signer {
+        Signer::Direct => {}
+        #[cfg(feature = "xmlsec-reference")]
+        Signer::Xmlsec => return reference::failure(a, status, key, &t),
     }
     let mut c = Writer::new(Form::Canonical, 2048);
     response(&mut c, a, status, &t, key, Sig::Absent, |_| {});

@@ -1,35 +1,29 @@
-//! Enveloped XML signatures on what we send: the `<ds:Signature>` element, and two ways to
-//! fill it in.
+//! Enveloped XML signatures on what we send: the `<ds:Signature>` element, and the signer
+//! that fills it in.
 //!
 //! Owns the signature's shape (RSA-SHA256, exclusive C14N, SHA-256 digest, the signing
-//! certificate in KeyInfo), written through `canon::Writer` in either form, and the two
-//! signers: [`sign_canonical`] digests the canonical form of the signed element (written by
-//! the caller, never parsed) and signs the canonical SignedInfo with the key already loaded,
-//! with the values laid out as xmlsec lays them out; [`sign_enveloped`] has samael and xmlsec
-//! fill in the one template of a whole document (the reference the differential test holds
-//! the first to). Which elements get signed, and in which order, is `response`'s business.
+//! certificate in KeyInfo), written through `canon::Writer` in either form (or as the empty
+//! template the xmlsec reference signer, a test-only build feature, fills in), and
+//! [`sign_canonical`]: it digests the canonical form of the signed element (written by the
+//! caller, never parsed) and signs the canonical SignedInfo with the key already loaded, with
+//! the values laid out as xmlsec lays them out. Which elements get signed, and in which
+//! order, is `response`'s business.
 
 use super::canon::{Form, Writer};
-use crate::kept::{self, Kept};
+use super::ns::{DSIG, ENVELOPED, EXC_C14N, RSA_SHA256, SHA256};
 use crate::keys::SigningKey;
+use crate::memo::{self, Slot};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use openssl::error::ErrorStack;
 use openssl::pkey::Private;
 use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
-use samael::crypto::{Crypto, CryptoProvider};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
 #[error("signing failed: {0}")]
 pub struct SignError(pub String);
-
-const DS_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
-const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
-const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
-const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 
 /// The two values of a signature, base64 laid out as xmlsec writes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,20 +35,25 @@ pub struct SignatureValues {
 /// SignedInfo for the element whose `ID` is `ref_id`; `digest` empty in a template. As the
 /// apex of its own canonical form it declares `ds` itself.
 fn signed_info(w: &mut Writer, ref_id: &str, digest: &str, apex: bool) {
-    let ns: &[(&str, &str)] = if apex { &[("ds", DS_NS)] } else { &[] };
-    w.open("ds:SignedInfo", ns, &[]);
-    w.empty("ds:CanonicalizationMethod", &[], &[("Algorithm", EXC_C14N)]);
-    w.empty("ds:SignatureMethod", &[], &[("Algorithm", RSA_SHA256)]);
+    let decl: &[_] = if apex { &[DSIG] } else { &[] };
+    w.open(DSIG, "SignedInfo", decl, &[]);
+    w.empty(
+        DSIG,
+        "CanonicalizationMethod",
+        &[],
+        &[("Algorithm", EXC_C14N)],
+    );
+    w.empty(DSIG, "SignatureMethod", &[], &[("Algorithm", RSA_SHA256)]);
     let uri = format!("#{ref_id}");
-    w.open("ds:Reference", &[], &[("URI", &uri)]);
-    w.open("ds:Transforms", &[], &[]);
-    w.empty("ds:Transform", &[], &[("Algorithm", ENVELOPED)]);
-    w.empty("ds:Transform", &[], &[("Algorithm", EXC_C14N)]);
-    w.close("ds:Transforms");
-    w.empty("ds:DigestMethod", &[], &[("Algorithm", SHA256)]);
-    w.text_element("ds:DigestValue", &[], &[], digest);
-    w.close("ds:Reference");
-    w.close("ds:SignedInfo");
+    w.open(DSIG, "Reference", &[], &[("URI", &uri)]);
+    w.open(DSIG, "Transforms", &[], &[]);
+    w.empty(DSIG, "Transform", &[], &[("Algorithm", ENVELOPED)]);
+    w.empty(DSIG, "Transform", &[], &[("Algorithm", EXC_C14N)]);
+    w.close(DSIG, "Transforms");
+    w.empty(DSIG, "DigestMethod", &[], &[("Algorithm", SHA256)]);
+    w.text_element(DSIG, "DigestValue", &[], &[], digest);
+    w.close(DSIG, "Reference");
+    w.close(DSIG, "SignedInfo");
 }
 
 /// The `<ds:Signature>` element for the element whose `ID` is `ref_id`, filled in with
@@ -65,20 +64,16 @@ pub fn signature_element(
     cert_b64: &str,
     values: Option<&SignatureValues>,
 ) {
-    w.open("ds:Signature", &[("ds", DS_NS)], &[]);
+    w.open(DSIG, "Signature", &[DSIG], &[]);
     signed_info(w, ref_id, values.map_or("", |v| v.digest.as_str()), false);
-    w.text_element(
-        "ds:SignatureValue",
-        &[],
-        &[],
-        values.map_or("", |v| v.value.as_str()),
-    );
-    w.open("ds:KeyInfo", &[], &[]);
-    w.open("ds:X509Data", &[], &[]);
-    w.text_element("ds:X509Certificate", &[], &[], cert_b64);
-    w.close("ds:X509Data");
-    w.close("ds:KeyInfo");
-    w.close("ds:Signature");
+    let value = values.map_or("", |v| v.value.as_str());
+    w.text_element(DSIG, "SignatureValue", &[], &[], value);
+    w.open(DSIG, "KeyInfo", &[], &[]);
+    w.open(DSIG, "X509Data", &[], &[]);
+    w.text_element(DSIG, "X509Certificate", &[], &[], cert_b64);
+    w.close(DSIG, "X509Data");
+    w.close(DSIG, "KeyInfo");
+    w.close(DSIG, "Signature");
 }
 
 /// Base64 laid out as xmlsec lays out what it writes into a signature: lines of 64
@@ -117,7 +112,7 @@ pub fn sign_canonical(
 thread_local! {
     /// This thread's signing context for the last key it signed with, set up once (as
     /// `openssl speed` does), so a signature pays for RSA and not for OpenSSL's look-ups.
-    static SIGN_CTX: Kept<u64, PkeyCtx<Private>> = const { std::cell::RefCell::new(None) };
+    static SIGN_CTX: Slot<u64, PkeyCtx<Private>> = const { std::cell::RefCell::new(None) };
 }
 
 /// SHA-256 through OpenSSL's low-level interface. The one-shot `SHA256()` of OpenSSL 3 looks
@@ -151,28 +146,11 @@ fn rsa_sha256(data: &[u8], key: &SigningKey) -> Result<Vec<u8>, ErrorStack> {
     digest[..19].copy_from_slice(&SHA256_DIGEST_INFO);
     digest[19..].copy_from_slice(&sha256(data));
     let mut out = Vec::with_capacity(512);
-    kept::with(
+    memo::with(
         &SIGN_CTX,
-        key.id(),
-        || new_ctx(key),
+        &key.id(),
+        |_| new_ctx(key),
         |ctx| ctx.sign_to_vec(&digest, &mut out),
     )?;
     Ok(out)
-}
-
-/// Fills in the first signature template of `xml` (a whole document) and returns the signed
-/// document without its XML declaration, so it can be embedded or sent as is.
-pub fn sign_enveloped(xml: &str, key: &SigningKey) -> Result<String, SignError> {
-    let signed = Crypto::sign_xml(xml, key.key_der()).map_err(|e| SignError(e.to_string()))?;
-    Ok(strip_declaration(&signed).to_string())
-}
-
-fn strip_declaration(xml: &str) -> &str {
-    let t = xml.trim();
-    if t.starts_with("<?xml") {
-        if let Some(end) = t.find("?>") {
-            return t[end + 2..].trim_start();
-        }
-    }
-    t
 }

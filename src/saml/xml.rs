@@ -1,12 +1,13 @@
-//! Small helpers for writing SAML XML by hand: escaping, timestamps and identifiers.
+//! Small helpers for the values we write: timestamps, identifiers, escaping for HTML.
 //!
-//! Owns the rules every hand-written element relies on (text and attribute escaping, the
-//! `xs:dateTime` form SAML uses, unpredictable `xs:ID` values). No parsing here.
+//! Owns the `xs:dateTime` form SAML uses, unpredictable `xs:ID` values, the byte scan the
+//! writer and reader use, and [`escape`], which the auto-POST page uses for a value it puts
+//! in an HTML attribute (XML documents are written by `canon::Writer`). No parsing here.
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
-/// Appends `s` escaped for use in XML text or a double-quoted attribute value.
-pub fn escape_into(out: &mut String, s: &str) {
+/// Appends `s` escaped for use in XML or HTML text or a double-quoted attribute value.
+fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -31,14 +31,14 @@ pub fn parse_metadata(text: &str) -> Result<SpMetadata, String> {
     let mut acs: Vec<(bool, usize, String)> = sps
         .iter()
         .flat_map(|d| d.assertion_consumer_services.iter())
-        .filter(|a| a.binding == crate::saml::metadata::POST_BINDING)
+        .filter(|a| a.binding == crate::saml::ns::POST_BINDING)
         .map(|a| (a.is_default != Some(true), a.index, a.location.clone()))
         .collect();
     acs.sort();
     let slo_url = sps
         .iter()
         .flat_map(|d| d.single_logout_services.iter().flatten())
-        .find(|e| e.binding == crate::saml::metadata::REDIRECT_BINDING)
+        .find(|e| e.binding == crate::saml::ns::REDIRECT_BINDING)
         .map(|e| e.response_location.clone().unwrap_or(e.location.clone()));
     let mut certs = Vec::new();
     for kd in sps.iter().flat_map(|d| d.key_descriptors.iter().flatten()) {

@@ -5,6 +5,7 @@
 //! Issuer and requested ACS, which SP it is and which ACS URL the Response may go to. A
 //! Response is never sent to a URL this module did not approve.
 
+pub mod display_name;
 pub mod import;
 pub mod regions;
 
@@ -12,6 +13,7 @@ use crate::config::{Config, ConfigError, SignMode, SpConfig};
 use std::sync::Arc;
 use thiserror::Error;
 
+pub use display_name::DisplayName;
 pub use regions::Region;
 
 /// The entity ID of the built-in demo SP.
@@ -27,7 +29,7 @@ pub struct ServiceProvider {
     pub audience: String,
     pub sign: SignMode,
     pub service_name: Option<String>,
-    pub display_name: String,
+    pub display_name: DisplayName,
     pub relative_acs: bool,
     /// A short name for IdP-initiated links.
     pub alias: Option<String>,
@@ -78,7 +80,7 @@ impl Registry {
                 audience: DEMO_SP_ENTITY_ID.into(),
                 sign: SignMode::Both,
                 service_name: None,
-                display_name: "the demo application".into(),
+                display_name: demo_display_name(),
                 relative_acs: true,
                 alias: Some("demo".into()),
                 allow_idp_initiated: true,
@@ -217,7 +219,12 @@ fn entry(cfg: &Config, i: usize, c: &SpConfig) -> Result<ServiceProvider, Config
     }
     Ok(ServiceProvider {
         audience: c.audience.clone().unwrap_or_else(|| entity_id.clone()),
-        display_name: c.display_name.clone().unwrap_or_else(|| entity_id.clone()),
+        display_name: match &c.display_name {
+            Some(n) => n
+                .checked()
+                .map_err(|m| cfg.invalid(&key("display_name"), m))?,
+            None => DisplayName::One(entity_id.clone()),
+        },
         entity_id,
         acs_urls,
         sign: c.sign,
@@ -230,6 +237,24 @@ fn entry(cfg: &Config, i: usize, c: &SpConfig) -> Result<ServiceProvider, Config
         allow_sha1: c.allow_sha1_signatures,
         slo_url,
     })
+}
+
+/// The demo SP's name in the languages the demo is shown in most; the others show the
+/// English one, marked as English.
+fn demo_display_name() -> DisplayName {
+    DisplayName::PerLanguage(
+        [
+            ("en-US", "the demo application"),
+            ("de", "der Demo-Anwendung"),
+            ("ja", "デモ アプリケーション"),
+            ("ar", "التطبيق التجريبي"),
+            ("fr", "l’application de démonstration"),
+            ("es", "la aplicación de demostración"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -45,6 +45,15 @@ impl Region {
             .iter()
             .find(|r| r.id.eq_ignore_ascii_case(id.trim()))
     }
+    /// [`Region::find`], or a message that lists the known regions.
+    pub fn lookup(id: &str) -> Result<&'static Region, String> {
+        Region::find(id).ok_or_else(|| {
+            format!(
+                "`{id}` is not a Genesys Cloud region (one of: {})",
+                REGIONS.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
     pub fn acs(&self) -> String {
         format!("https://login.{}/saml", self.domain)
     }

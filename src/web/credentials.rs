@@ -155,6 +155,7 @@ fn form_again(
             sp: &back.login.sp,
             user_id: &back.form.user_id,
             error: error_key,
+            count: None,
         },
     )
 }
@@ -183,11 +184,19 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
         Err(refusal) => {
             cx.audit(sp, user, "throttled");
             state.metrics.throttled();
+            // The form again, with the time left: once it has passed, Log On works as before.
             let minutes = refusal.retry_after.as_secs().div_ceil(60).max(1);
-            let mut r = PageError::new(StatusCode::TOO_MANY_REQUESTS, "error.too_many_attempts")
-                .arg("minutes", minutes.to_string())
-                .on(page)
-                .into_response();
+            let mut r = login_form::render(
+                cx,
+                StatusCode::TOO_MANY_REQUESTS,
+                FormView {
+                    sealed: back.sealed,
+                    sp: &back.login.sp,
+                    user_id: &back.form.user_id,
+                    error: Some("error.too_many_attempts"),
+                    count: Some(minutes),
+                },
+            );
             if let Ok(v) = refusal.retry_after.as_secs().max(1).to_string().parse() {
                 r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }

@@ -12,7 +12,8 @@ use super::pages::{html, DemoResultPage, PageError};
 use super::params::params;
 use super::state::AppState;
 use super::state::DEMO_PATH;
-use crate::saml::xml::{escape, instant, new_id};
+use crate::saml::authn_request;
+use crate::saml::xml::new_id;
 use crate::sp::{DEMO_ACS_PATH, DEMO_SP_ENTITY_ID};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -37,22 +38,9 @@ pub async fn start(
     let page = page_for(&state, Some(&origin), &headers, None);
     let rid = new_id();
     let sso = state.sso_url(&origin.base);
-    let xml = format!(
-        concat!(
-            "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ",
-            "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{id}\" Version=\"2.0\" ",
-            "IssueInstant=\"{now}\" Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ",
-            "ProtocolBinding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\">",
-            "<saml:Issuer>{issuer}</saml:Issuer>",
-            "<samlp:NameIDPolicy Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\" AllowCreate=\"false\"/>",
-            "</samlp:AuthnRequest>"
-        ),
-        id = rid,
-        now = instant(chrono::Utc::now()),
-        dest = escape(&sso),
-        acs = escape(&origin.base.url(DEMO_ACS_PATH)),
-        issuer = DEMO_SP_ENTITY_ID,
-    );
+    let acs = origin.base.url(DEMO_ACS_PATH);
+    let now = chrono::Utc::now();
+    let xml = authn_request::sp_request(&rid, DEMO_SP_ENTITY_ID, now, &sso, &acs);
     let relay = match state.sealer.seal(RELAY_PURPOSE, &Relay { rid }) {
         Ok(r) => r,
         Err(e) => return PageError::internal(e).on(&page).into_response(),

@@ -54,12 +54,22 @@ async fn finish(
     req: Request,
     next: Next,
 ) -> Response {
+    // The whole request, error pages made here included, shares one reference code.
+    super::reference::scope(finish_in_scope(state, origin, req, next)).await
+}
+
+async fn finish_in_scope(
+    state: Arc<AppState>,
+    origin: Result<Origin, PageError>,
+    req: Request,
+    next: Next,
+) -> Response {
     let started = std::time::Instant::now();
     // Probes and scrapers read these as text, whatever their status.
     let machine_readable = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
     // What an error page needs to pick its language, kept before the request moves on.
     let mut lang_headers = HeaderMap::new();
-    for h in [header::ACCEPT_LANGUAGE, header::COOKIE] {
+    for h in [header::ACCEPT_LANGUAGE, header::COOKIE, header::REFERER] {
         if let Some(v) = req.headers().get(&h) {
             lang_headers.insert(h, v.clone());
         }
@@ -198,9 +208,9 @@ fn security_headers(h: &mut HeaderMap, https: bool) {
 pub fn autopost_csp(acs: &str) -> String {
     // One ACS answers nearly every login: the last one's policy is remembered per thread.
     thread_local! {
-        static LAST: super::memo::Slot<String> = const { std::cell::RefCell::new(None) };
+        static LAST: crate::memo::Slot<String, String> = const { std::cell::RefCell::new(None) };
     }
-    super::memo::last(&LAST, acs, csp_for)
+    crate::memo::last(&LAST, acs, csp_for)
 }
 
 fn csp_for(acs: &str) -> String {

@@ -29,6 +29,7 @@ pub fn page_for(
     Page {
         lang: negotiate(picked, accept, state.default_lang),
         css: origin.map(css_url),
+        home: super::way_back::home(state, origin, headers),
     }
 }
 

@@ -1,12 +1,14 @@
 //! The credential form: what it shows and where it posts.
 //!
-//! Owns filling the login page (the intro naming the SP, the sealed state, the user ID kept
-//! after a failure, the message, the language list) from a [`Cx`]. What the buttons do is
-//! `credentials`' job.
+//! Owns filling the login page (the intro naming the SP in the page's language, the sealed
+//! state, the user ID kept after a failure, the message tied to the fields it is about, with
+//! its reference code written to the log, the language list, the busy-state script and the
+//! policy that allows it) from a [`Cx`]. What the buttons do is `credentials`' job.
 
 use super::language::languages;
 use super::login::Cx;
-use super::pages::{html, LoginPage};
+use super::pages::{html, login_csp, reference_text, LoginPage, LOGIN_SCRIPT};
+use super::reference;
 use crate::sp::ServiceProvider;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -23,6 +25,8 @@ pub struct FormView<'a> {
     pub user_id: &'a str,
     /// A message key of the catalog, shown above the fields.
     pub error: Option<&'a str>,
+    /// The count the message shows (then `error` is a plural message: "1 minute").
+    pub count: Option<u64>,
 }
 
 /// The login page, in the request's language.
@@ -34,21 +38,52 @@ pub fn render(cx: &Cx<'_>, status: StatusCode, v: FormView<'_>) -> Response {
     } else {
         ""
     };
-    html(
+    let (sp_name, sp_name_lang) = v.sp.display_name.for_lang(lang, cx.state.default_lang);
+    // A message gets the request's reference, in the log with what it says (the audit line
+    // of the attempt, when there is one, carries it too).
+    let reference = v.error.map(|key| {
+        let r = reference::current();
+        tracing::info!(
+            reference = %r.code,
+            status = status.as_u16(),
+            message = key,
+            client = %cx.origin.client_ip,
+            "credential form shown again with a message"
+        );
+        reference_text(lang, &r)
+    });
+    let error = v.error.map(|k| match v.count {
+        Some(n) => lang.tn(k, "minutes", n, &[]),
+        None => lang.t(k).to_string(),
+    });
+    let mut r = html(
         status,
         &LoginPage {
             intro: {
                 let text = lang.t("login.intro");
                 let (before, after) = text.split_once("{sp}").unwrap_or((text, ""));
-                (before, v.sp.display_name.as_str(), after)
+                (before, sp_name, after)
             },
-            error: v.error.map(|k| lang.t(k).to_string()),
+            sp_name_lang,
+            error,
+            // Messages about what was typed are tied to the fields.
+            error_fields: matches!(
+                v.error,
+                Some("error.bad_credentials" | "error.missing_fields")
+            ),
+            reference,
             action: &action,
             state: v.sealed,
             sp: &v.sp.entity_id,
             user_id,
             languages: languages(),
+            script: LOGIN_SCRIPT,
             page: cx.page.clone(),
         },
-    )
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(login_csp()) {
+        r.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
 }

@@ -21,9 +21,9 @@ pub const REMAP_HEADER: &str = "inin-remap-base-url";
 /// the same: the last one is remembered per thread.
 pub fn parse_base(s: &str) -> Result<String, String> {
     thread_local! {
-        static LAST: super::memo::Slot<Result<String, String>> = const { std::cell::RefCell::new(None) };
+        static LAST: crate::memo::Slot<String, Result<String, String>> = const { std::cell::RefCell::new(None) };
     }
-    super::memo::last(&LAST, s, |s| {
+    crate::memo::last(&LAST, s, |s| {
         BaseUrl::parse(s).map(|b| b.as_str().to_string())
     })
 }

@@ -3,8 +3,11 @@
 //! Owns rendering: the credential form, the auto-POST page, the error page, and
 //! [`PageError`] — a status, a message key from the catalogs and an optional technical detail —
 //! which becomes a page in the user's language. Handlers decide *which* page; this module
-//! decides how it looks. No SAML and no credential logic here.
+//! decides how it looks: every error page has a way forward (a link back, one sentence on
+//! what to do) and the request's reference code, written to the log with it. No SAML and no
+//! credential logic here.
 
+use super::reference::{self, Reference};
 use crate::i18n::Lang;
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -13,11 +16,33 @@ use axum::response::{Html, IntoResponse, Response};
 /// The script that submits the auto-POST form. Fixed text, so a CSP can allow it by hash.
 pub const AUTOPOST_SCRIPT: &str = "document.getElementById('saml-form').submit();";
 
+/// The credential form's one script: on Log On, the button shows the busy text
+/// (`login.signing_in`) and a second submit of the same form is held back. Without it the
+/// form works the same.
+pub const LOGIN_SCRIPT: &str = "document.getElementById('login-form').addEventListener('submit',function(e){var b=e.submitter;if(!b||b.id!=='logon')return;if(this.dataset.sent){e.preventDefault();return;}this.dataset.sent='1';b.textContent=b.dataset.busy;this.setAttribute('aria-busy','true');});";
+
+/// The credential form's policy: the default one, and its script by hash.
+pub fn login_csp() -> &'static str {
+    static CSP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let d = openssl::sha::sha256(LOGIN_SCRIPT.as_bytes());
+        let hash = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, d);
+        format!("{}; script-src 'sha256-{hash}'", super::guard::DEFAULT_CSP)
+    });
+    &CSP
+}
+
+/// The catalog text of a reference: "Reference 7F3K-Q2 · 14:05 UTC".
+pub fn reference_text(lang: Lang, r: &Reference) -> String {
+    lang.tf("page.reference", &[("code", &r.code), ("time", &r.time)])
+}
+
 /// What every page needs: its language and the stylesheet URL (from the public base).
 #[derive(Debug, Clone)]
 pub struct Page {
     pub lang: Lang,
     pub css: Option<String>,
+    /// Where an error page's link leads when the handler names no place (see `way_back`).
+    pub home: Option<String>,
 }
 
 #[derive(Template)]
@@ -27,12 +52,19 @@ pub struct LoginPage<'a> {
     /// The introduction around the SP's name: (before, name, after); the name is isolated
     /// with `<bdi>` so a left-to-right name reads right in right-to-left languages.
     pub intro: (&'static str, &'a str, &'static str),
+    /// The language of the SP's name when it is not the page's (a fallback name).
+    pub sp_name_lang: Option<&'a str>,
     pub error: Option<String>,
+    /// Whether the message is about what was typed: the fields get `aria-invalid`.
+    pub error_fields: bool,
+    /// The reference line under a message.
+    pub reference: Option<String>,
     pub action: &'a str,
     pub state: &'a str,
     pub sp: &'a str,
     pub user_id: &'a str,
     pub languages: Vec<(&'static str, &'static str)>,
+    pub script: &'static str,
 }
 
 #[derive(Template)]
@@ -53,10 +85,15 @@ pub struct AutoPostPage<'a> {
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub page: Page,
-    pub title: &'static str,
+    pub title: String,
+    pub heading: &'static str,
     pub message: String,
+    /// What to do, when the message does not say it.
+    pub next: Option<&'static str>,
     pub detail: Option<String>,
-    pub again: Option<String>,
+    /// The link forward and its text.
+    pub again: Option<(String, &'static str)>,
+    pub reference: String,
 }
 
 #[derive(Template)]
@@ -109,6 +146,10 @@ pub struct PageErrorInner {
     pub css: Option<String>,
     /// Where "Start again" leads, when we know.
     pub again: Option<String>,
+    /// The page's way back when `again` is not set.
+    pub home: Option<String>,
+    /// A plural message's count: (placeholder, value).
+    pub count: Option<(&'static str, u64)>,
 }
 
 impl PageError {
@@ -121,6 +162,8 @@ impl PageError {
             lang: Lang::default(),
             css: None,
             again: None,
+            home: None,
+            count: None,
         }))
     }
 
@@ -147,6 +190,12 @@ impl PageError {
         self
     }
 
+    /// A count the message shows: `key` is a plural message (see `i18n::plural`).
+    pub fn count(mut self, placeholder: &'static str, n: u64) -> Self {
+        self.0.count = Some((placeholder, n));
+        self
+    }
+
     pub fn again(mut self, url: Option<String>) -> Self {
         self.0.again = url;
         self
@@ -156,6 +205,7 @@ impl PageError {
     pub fn on(mut self, page: &Page) -> Self {
         self.0.lang = page.lang;
         self.0.css = page.css.clone();
+        self.0.home = page.home.clone();
         self
     }
 }
@@ -169,16 +219,46 @@ impl IntoResponse for PageError {
         } else {
             "page.error_title"
         };
+        let heading = match e.key {
+            "error.not_found" => "page.not_found_heading",
+            _ => "page.error_heading",
+        };
+        // Messages that do not say what to do get the sentence that does.
+        let next = matches!(e.key, "error.request_invalid" | "error.not_found")
+            .then(|| e.lang.t("page.next_restart"));
+        let message = match e.count {
+            Some((name, n)) => e.lang.tn(e.key, name, n, &args),
+            None => e.lang.tf(e.key, &args),
+        };
+        let again = match (e.again, e.home) {
+            (Some(u), _) => Some((u, e.lang.t("page.start_again"))),
+            (None, Some(u)) => Some((u, e.lang.t("page.back"))),
+            (None, None) => None,
+        };
+        let r = reference::current();
+        tracing::info!(
+            reference = %r.code,
+            status = e.status.as_u16(),
+            message = e.key,
+            detail = e.detail.as_deref().unwrap_or(""),
+            "error page"
+        );
         html(
             e.status,
             &ErrorPage {
-                title: e.lang.t(title_key),
-                message: e.lang.tf(e.key, &args),
+                title: e
+                    .lang
+                    .tf("page.error_prefix", &[("title", e.lang.t(title_key))]),
+                heading: e.lang.t(heading),
+                message,
+                next,
                 detail: e.detail,
-                again: e.again,
+                again,
+                reference: reference_text(e.lang, &r),
                 page: Page {
                     lang: e.lang,
                     css: e.css,
+                    home: None,
                 },
             },
         )

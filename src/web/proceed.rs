@@ -49,6 +49,7 @@ pub async fn proceed(cx: &Cx<'_>, mut login: Login) -> Result<Response, PageErro
             sp: &login.sp,
             user_id: "",
             error: None,
+            count: None,
         },
     );
     if new_browser {

@@ -12,7 +12,12 @@ never runs). Subcommands:
   inspect-form  open a credential-form (or error) page, optionally with a given
                 Accept-Language, and measure it: language, direction, texts, computed
                 styles, and elements that stick out of the card or have cut-off text;
-  screenshot    save a PNG of a page.
+  screenshot    save a PNG of a page;
+  audit         walk a plan of pages (GETs and form submissions) in several languages in
+                one browser session and check each page at each viewport with axe-core
+                (WCAG 2.2 A/AA and best practices, from tests/browser/node_modules) and
+                with measurements axe does not make: text and non-text contrast, focus
+                rings, 44x44 px targets on small viewports (see audit.py).
 
 Every subcommand prints one JSON object on stdout. Exit status: 0 success; 1 a failed check
 or any other failure (stdout then holds {"ok": false, "error": "<Class>: <message>", ...});
@@ -358,6 +363,15 @@ def cmd_screenshot(args):
         return {"ok": True}
 
 
+def cmd_audit(args):
+    from audit import run  # selenium-only too; kept apart for its size
+
+    result = run(args.plan, Browser, load)
+    if result["problems"]:
+        raise CheckFailed(f"{len(result['problems'])} problems", **result)
+    return result
+
+
 def build_parser():
     p = Parser(prog="browser.py", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -381,6 +395,10 @@ def build_parser():
     s.add_argument("--out", required=True)
     s.add_argument("--accept-language")
     s.set_defaults(run=cmd_screenshot)
+
+    a = sub.add_parser("audit", help="axe-core and measurements on a plan of pages (audit.py)")
+    a.add_argument("--plan", required=True, help="a JSON file: see audit.py")
+    a.set_defaults(run=cmd_audit)
     return p
 
 

@@ -19,7 +19,7 @@ fn vm_hwm_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-const BUSY: &str = "Too many people are signing in right now";
+const BUSY: &str = "Too many people are logging on right now";
 
 /// A fresh browser's credential form: the client (with its idp_browser cookie) and the page.
 async fn form_at(base: &str) -> (reqwest::Client, Page) {

@@ -20,7 +20,7 @@ const ON_ASSERTION: &str = "//*[local-name()='Assertion']/*[local-name()='Signat
 
 /// Accepts agent1/agent1 without argon2: the rotation test is about signing, and 2,000
 /// password hashes would take the machine's cores for a minute.
-struct QuickBackend;
+pub(crate) struct QuickBackend;
 
 #[async_trait::async_trait]
 impl CredentialBackend for QuickBackend {
@@ -99,7 +99,7 @@ fn text(b: &[u8]) -> String {
 
 /// One login as a browser does it: the SP's request, the form, the credentials; returns the
 /// signed Response's XML, or why it failed. Never panics, so every failure is counted.
-async fn login(c: &reqwest::Client, base: &str) -> Result<String, String> {
+pub(crate) async fn login(c: &reqwest::Client, base: &str) -> Result<String, String> {
     let r = c
         .get(request_url(base))
         .send()
@@ -136,7 +136,7 @@ async fn login(c: &reqwest::Client, base: &str) -> Result<String, String> {
 
 /// `xmlsec1 --verify` of many documents with one certificate. xmlsec1 takes many files in one
 /// run but stops at the first that fails, so a failed run resumes after that file.
-fn verify_all(dir: &Path, xmls: &[&String], cert_pem: &str) -> Vec<bool> {
+pub(crate) fn verify_all(dir: &Path, xmls: &[&String], cert_pem: &str) -> Vec<bool> {
     let cert = dir.join("verify-cert.pem");
     std::fs::write(&cert, cert_pem).unwrap();
     let files: Vec<PathBuf> = xmls

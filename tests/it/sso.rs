@@ -306,7 +306,7 @@ async fn refused_requests_get_a_400_page_and_no_response() {
         let p = get(&c, &url).await;
         assert_eq!(p.status, 400, "{name}: {}", p.body);
         assert!(
-            p.body.contains("The sign-in request could not be accepted"),
+            p.body.contains("The logon request could not be accepted"),
             "{name}"
         );
         assert!(

@@ -242,14 +242,13 @@ impl<M: Message> Received<M> {
                 }
                 How::Redirect(None) => return Err(SigError::Missing.into()),
                 How::Post => {
-                    let covered = signature::verify_xml(
-                        &self.xml,
-                        self.msg.id(),
-                        trust.certs,
-                        trust.allow_sha1,
-                    )?;
-                    // Act only on what the signature covers.
-                    let msg = M::parse(&covered).map_err(InboundError::Parse)?;
+                    let covered = signature::verify_xml(&self.xml, trust.certs, trust.allow_sha1)?;
+                    // Act only on what the signature covers, read by the message's own
+                    // reader, and only when that is the whole message: the same root.
+                    let msg = M::parse(&covered)
+                        .ok()
+                        .filter(|m| m.id() == self.msg.id())
+                        .ok_or(SigError::NotRoot)?;
                     if msg.issuer() != self.msg.issuer() {
                         return Err(InboundError::IssuerChanged);
                     }

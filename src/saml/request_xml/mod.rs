@@ -14,7 +14,7 @@
 //! values (times, booleans, numbers) and the protocol checks are `authn_request`'s and
 //! `logout`'s.
 
-use super::response::{ASSERTION_NS, PROTOCOL_NS};
+use super::ns::{ASSERTION, PROTOCOL};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 use quick_xml::reader::NsReader;
@@ -138,7 +138,7 @@ pub fn read(xml: &str, kind: Kind) -> Result<RawRequest, String> {
                 }
                 let field = Field::of(kind, e.local_name().as_ref());
                 if depth == 0 {
-                    if !(in_ns(PROTOCOL_NS) && e.local_name().as_ref() == kind.local_name()) {
+                    if !(in_ns(PROTOCOL.uri) && e.local_name().as_ref() == kind.local_name()) {
                         return Err(format!(
                             "the root element is not a {kind:?} in the SAML 2.0 protocol namespace"
                         ));
@@ -146,7 +146,7 @@ pub fn read(xml: &str, kind: Kind) -> Result<RawRequest, String> {
                     root_attributes(&r, e, &mut out)?;
                 } else if let Some((f, _)) = &taking {
                     return Err(format!("the {} holds an element", f.name()));
-                } else if let Some(f) = field.filter(|_| depth == 1 && in_ns(ASSERTION_NS)) {
+                } else if let Some(f) = field.filter(|_| depth == 1 && in_ns(ASSERTION.uri)) {
                     if f.slot(&mut out).is_some() {
                         return Err(format!("there is more than one {}", f.name()));
                     }

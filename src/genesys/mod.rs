@@ -2,13 +2,25 @@
 //!
 //! Owns turning our configuration and a region into the values of Genesys Cloud's Generic SSO
 //! Provider form (and the body of `PUT /api/v2/identityproviders/cic`), and refusing regions
-//! where PureConnect is not supported unless forced.
+//! where PureConnect is not supported unless forced. Talking to the Genesys Cloud API is
+//! [`api`]'s job, comparing and merging the provider object [`provider`]'s, writing it
+//! (`genesys-config --push`) [`push`]'s, and the certificate rotation and retirement that go
+//! through it (`certs rotate|retire … --genesys`) [`rotate`]'s.
+
+pub mod api;
+pub mod provider;
+pub mod push;
+pub mod rotate;
 
 use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::sp::Region;
 use crate::web::origin::PublicBase;
-use serde_json::json;
+use provider::Cert;
+use serde_json::{json, Map, Value};
+
+/// The SAML HTTP-Redirect binding, as the API names it.
+pub const REDIRECT_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 
 pub struct GenesysConfig {
     pub provider_name: String,
@@ -22,16 +34,7 @@ pub struct GenesysConfig {
 
 /// Builds the values; `Err` says what is missing or wrong in a sentence for the administrator.
 pub fn build(cfg: &Config, region_id: &str, name: &str) -> Result<GenesysConfig, String> {
-    let region = Region::find(region_id).ok_or_else(|| {
-        format!(
-            "`{region_id}` is not a Genesys Cloud region (one of: {})",
-            crate::sp::regions::REGIONS
-                .iter()
-                .map(|r| r.id)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
+    let region = Region::lookup(region_id)?;
     let base = cfg.server.public_base_url.as_ref().ok_or_else(|| {
         format!(
             "{}: set server.public_base_url to the public address of the proxy (e.g. https://sso.example.com/PureConnect)",
@@ -97,25 +100,49 @@ impl GenesysConfig {
         s
     }
 
-    /// The body of `PUT /api/v2/identityproviders/cic`.
+    /// Our certificates as the API holds them (base64 DER), the active one first.
+    pub fn certs(&self) -> Vec<Cert> {
+        self.certificates
+            .iter()
+            .filter_map(|(n, pem)| {
+                Some(Cert {
+                    name: Some(n.clone()),
+                    b64: provider::canonical(pem)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The fields we manage, certificates aside (see [`GenesysConfig::json`]).
+    pub fn fields(&self) -> Map<String, Value> {
+        let mut m = match self.json() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        m.remove("certificate");
+        m.remove("certificates");
+        m
+    }
+
+    /// The body of `PUT /api/v2/identityproviders/cic` (field names and binding values from
+    /// the API reference's `CustomerInteractionCenter` model; certificates as base64 DER).
     pub fn json(&self) -> serde_json::Value {
-        let certs: Vec<&str> = self.certificates.iter().map(|(_, p)| p.as_str()).collect();
+        let certs: Vec<String> = self.certs().into_iter().map(|c| c.b64).collect();
         json!({
             "name": self.provider_name,
             "providerName": self.provider_name,
             "disabled": false,
             "issuerURI": self.issuer_uri,
             "ssoTargetURI": self.target_url,
-            "ssoBinding": "HTTP Redirect",
+            "ssoBinding": REDIRECT_BINDING,
             "sloURI": self.slo_url,
-            "sloBinding": "HTTP Redirect",
+            "sloBinding": REDIRECT_BINDING,
             "relyingPartyIdentifier": self.relying_party,
-            "certificate": certs.first().copied().unwrap_or_default(),
+            "certificate": certs.first().cloned().unwrap_or_default(),
             "certificates": certs,
-            "nameIdentifierFormat": crate::saml::response::EMAIL_FORMAT,
+            "nameIdentifierFormat": crate::saml::ns::EMAIL_FORMAT,
             "signAuthnRequests": false,
             "displayOnLogin": true,
-            "forceAuthn": false,
         })
     }
 }

@@ -11,12 +11,15 @@ DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev libkrb5-d
 # the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right,
 # node and npm for axe-core (the accessibility checks the browser tests inject), a MIT KDC with
 # kinit and a slapd with its tools for the Windows sign-in tests, redis-server for the tests of
-# a pair that shares its state.
+# a pair that shares its state, prometheus for promtool (the alert rules and the dashboard
+# queries), lintian for the Debian package (its test runs systemd-analyze verify where systemd
+# is there).
 DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk nodejs npm \
-              krb5-kdc krb5-admin-server krb5-user slapd ldap-utils redis-server
+              krb5-kdc krb5-admin-server krb5-user slapd ldap-utils redis-server \
+              prometheus lintian
 AXE        := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test deps-build deps-test venv axe build lint release clean
+.PHONY: run test deps-build deps-test venv axe build lint release deb cargo-deb clean
 
 deps-build:
 	@scripts/install-deps.sh $(DEB_BUILD)
@@ -46,6 +49,15 @@ build: deps-build
 release: deps-build
 	$(CARGO) build --release
 
+# cargo-deb, the Rust ecosystem's Debian packager, from crates.io when missing.
+cargo-deb:
+	@command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install cargo-deb --locked
+
+# target/debian/pureconnect-idp_<version>_amd64.deb from the release build (see
+# [package.metadata.deb] in Cargo.toml and deploy/).
+deb: deps-build cargo-deb
+	$(CARGO) deb --strip
+
 run: deps-build
 	$(CARGO) run --release -- serve --demo
 
@@ -53,8 +65,11 @@ lint: deps-build
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-test: deps-test venv axe lint
+# The package test (deb::) is ignored by plain `cargo test`: it needs cargo-deb and lintian.
+# It packages the binary the tests built, so it adds about a minute, not a release build.
+test: deps-test venv axe lint cargo-deb
 	IDP_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test
+	$(CARGO) test --test it deb:: -- --ignored
 
 clean:
 	$(CARGO) clean

@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod genesys;
 pub mod i18n;
 pub mod keys;

@@ -80,6 +80,15 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UsersCmd,
     },
+    /// Preflight on the machine that will serve: one line per check, ✓ or ✗ with the fix;
+    /// exits 1 when any check fails.
+    Doctor {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// One JSON document instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Log in through a running IdP's demo SP and check the signed answer.
     Selftest {
         /// The IdP's public base URL (e.g. https://sso.example.com/PureConnect).
@@ -339,6 +348,18 @@ async fn main() -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&g.json())?);
             } else {
                 print!("{}", g.text());
+            }
+            Ok(())
+        }
+        Cmd::Doctor { config, json } => {
+            let report = pureconnect_idp::doctor::run(&config).await;
+            if json {
+                println!("{}", pureconnect_idp::doctor::report::json(&report));
+            } else {
+                print!("{}", pureconnect_idp::doctor::report::text(&report));
+            }
+            if !report.ok {
+                std::process::exit(1);
             }
             Ok(())
         }

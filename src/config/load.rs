@@ -98,6 +98,9 @@ impl Config {
         if let Some(g) = self.genesys.as_mut() {
             fix(&mut g.client_secret_file)
         }
+        if let Some(p) = self.doctor.ca_file.as_mut() {
+            fix(p)
+        }
         for sp in &mut self.service_providers {
             for p in [sp.metadata_file.as_mut(), sp.certificate_file.as_mut()]
                 .into_iter()
@@ -209,6 +212,9 @@ impl Config {
         }
         ops::validate(self)?;
         self.store.validate(self)?;
+        self.doctor
+            .validate()
+            .map_err(|(k, m)| self.invalid(&k, m))?;
         Ok(())
     }
 }

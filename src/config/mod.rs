@@ -5,6 +5,7 @@
 //! message that names the file and the key. It does not open certificates, users files or SP
 //! metadata: the modules that own those do.
 
+mod doctor;
 mod genesys;
 mod icws;
 mod load;
@@ -16,6 +17,7 @@ mod windows;
 use crate::i18n::Lang;
 pub use crate::values::parse_duration;
 use crate::values::{duration, AllowedHosts, BaseUrl, Cidr, SessionSecret};
+pub use doctor::DoctorConfig;
 pub use genesys::GenesysApiConfig;
 pub use icws::{IcwsConfig, IcwsScheme, DEFAULT_EMAIL_PROPERTY, FALLBACK_EMAIL_PROPERTY};
 pub use ops::{LimitsConfig, ThrottleConfig};
@@ -72,6 +74,9 @@ pub struct Config {
     pub windows: Option<WindowsConfig>,
     #[serde(default)]
     pub store: StoreConfig,
+    /// What `doctor` needs beyond the serving configuration (see `config::doctor`).
+    #[serde(default)]
+    pub doctor: DoctorConfig,
     /// The Genesys Cloud API client of `genesys-config --push` and `certs … --genesys`.
     #[serde(default)]
     pub genesys: Option<GenesysApiConfig>,

@@ -6,7 +6,7 @@
 //! Response is never sent to a URL this module did not approve.
 
 pub mod display_name;
-mod import;
+pub mod import;
 pub mod regions;
 
 use crate::config::{Config, ConfigError, SignMode, SpConfig};

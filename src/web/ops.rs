@@ -35,12 +35,9 @@ pub async fn not_found(
 /// How long a readiness finding is reused: probes every second must not hit the backend.
 const READY_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// `/readyz`: 200 when the active certificate is valid and the backend answers; 503 with the
-/// reasons otherwise; warnings (a failed key reload, TLS checks turned off) are listed without
-/// failing it. Checked at most every few seconds, whatever the probe rate.
-pub async fn readyz(
-    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-) -> impl IntoResponse {
+/// What readiness is now: the finding of the last 5 s, or a new one (`/readyz` and the
+/// `idp_ready` gauge of `/metrics` share it).
+async fn readiness(state: &AppState) -> Readiness {
     let cached = state
         .readiness
         .lock()
@@ -80,6 +77,17 @@ pub async fn readyz(
     // to leave the pool, since logins go on with this instance's own state.
     let mut r = r;
     r.warnings.extend(state.store.status().degradation);
+    r
+}
+
+/// `/readyz`: 200 when the active certificate is valid and the backend answers; 503 with the
+/// reasons otherwise; warnings (a failed key reload, TLS checks turned off, a shared store
+/// that is down) are listed without failing it. Checked at most every few seconds, whatever
+/// the probe rate.
+pub async fn readyz(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> impl IntoResponse {
+    let r = readiness(&state).await;
     let ready = r.problems.is_empty();
     let status = if ready {
         StatusCode::OK
@@ -124,12 +132,18 @@ pub async fn metrics(
             days_left: c.seconds_left as f64 / 86400.0,
         })
         .collect();
+    let mut text = state.metrics.render(&certs, &state.store.status());
+    let ready = readiness(&state).await.problems.is_empty();
+    text.push_str(&format!(
+        "# HELP idp_ready 1 when /readyz answers 200 (active certificate valid, backend answers), else 0.\n# TYPE idp_ready gauge\nidp_ready {}\n",
+        u8::from(ready)
+    ));
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&certs, &state.store.status()),
+        text,
     )
         .into_response()
 }

@@ -56,6 +56,29 @@ impl PublicBase {
 pub struct Origin {
     pub base: PublicBase,
     pub client_ip: IpAddr,
+    /// Where the base came from (the metadata says so, for `doctor`).
+    pub source: BaseSource,
+}
+
+/// Which rule chose the public base of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseSource {
+    /// `ININ-REMAP-BASE-URL` from a trusted proxy.
+    Remap,
+    /// `server.public_base_url` (no remap header believed).
+    Configured,
+    /// The `Host` header (no public base configured).
+    Host,
+}
+
+impl BaseSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaseSource::Remap => "remap-header",
+            BaseSource::Configured => "public_base_url",
+            BaseSource::Host => "host",
+        }
+    }
 }
 
 /// Who may tell us our public base and the client's address, and the hosts we answer for:
@@ -160,6 +183,7 @@ impl OriginPolicy {
                 return Ok(Origin {
                     base: PublicBase(base),
                     client_ip,
+                    source: BaseSource::Remap,
                 });
             }
             tracing::debug!(%peer, "ignored ININ-REMAP-BASE-URL from an untrusted peer");
@@ -168,6 +192,7 @@ impl OriginPolicy {
             return Ok(Origin {
                 base: PublicBase(b.as_str().to_string()),
                 client_ip,
+                source: BaseSource::Configured,
             });
         }
         let scheme = if self.tls { "https" } else { "http" };
@@ -176,6 +201,7 @@ impl OriginPolicy {
         Ok(Origin {
             base: PublicBase(base),
             client_ip,
+            source: BaseSource::Host,
         })
     }
 }

@@ -1,12 +1,15 @@
 //! Integration tests: each starts the real server on an ephemeral loopback port and checks
 //! what it does with independent software (pysaml2 as the SP, xmlsec1, headless Chromium).
 
+mod alerts;
 mod backend_bounds;
 mod bad_input;
 mod certs;
 mod client_limits;
 mod common;
+mod deb;
 mod demo;
+mod doctor;
 mod doubled;
 mod genesys_api;
 mod hardening;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 const SECRET_B: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
-struct Nginx(Child);
+pub(crate) struct Nginx(Child);
 
 impl Drop for Nginx {
     /// SIGTERM, so the master stops its workers too (SIGKILL would leave them running);
@@ -30,7 +30,7 @@ impl Drop for Nginx {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -41,7 +41,7 @@ fn free_port() -> u16 {
 /// nginx-example.conf with only the ports, upstream addresses, the public base, the upstream
 /// TLS name and the certificate paths changed. The instances' TLS certificate (self-signed,
 /// for 127.0.0.1 and localhost) is the CA nginx checks them with.
-fn nginx_conf(port: u16, upstreams: &[String; 2], cert: &Path, key: &Path) -> String {
+pub(crate) fn nginx_conf(port: u16, upstreams: &[String; 2], cert: &Path, key: &Path) -> String {
     let example =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("nginx-example.conf"))
             .unwrap();
@@ -80,7 +80,7 @@ fn nginx_conf(port: u16, upstreams: &[String; 2], cert: &Path, key: &Path) -> St
 }
 
 /// The public base nginx on `port` announces.
-fn public_base(port: u16) -> String {
+pub(crate) fn public_base(port: u16) -> String {
     format!("https://127.0.0.1:{port}/PureConnect")
 }
 
@@ -130,7 +130,7 @@ async fn pair_with_impostor(
     ([a, b], nginx, public, port)
 }
 
-fn start_nginx(dir: &Path, conf: &str) -> Nginx {
+pub(crate) fn start_nginx(dir: &Path, conf: &str) -> Nginx {
     std::fs::create_dir_all(dir.join("logs")).unwrap();
     let file = dir.join("nginx.conf");
     std::fs::write(&file, conf).unwrap();
@@ -167,7 +167,7 @@ fn start_nginx(dir: &Path, conf: &str) -> Nginx {
     Nginx(child)
 }
 
-async fn wait_for(url: &str) {
+pub(crate) async fn wait_for(url: &str) {
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(10) {
         if client().get(url).send().await.is_ok() {

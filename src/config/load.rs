@@ -26,24 +26,26 @@ impl Config {
             .map_err(|e| {
                 let key = e.path().to_string();
                 let inner = e.into_inner();
+                // The message and the line, never toml's excerpt of the line: the value (or
+                // an unterminated string running on) may be a secret.
+                let line = inner
+                    .span()
+                    .map(|r| text[..r.start.min(text.len())].matches('\n').count() + 1);
+                let message = match line {
+                    Some(l) => format!("{} (line {l})", inner.message().trim_end()),
+                    None => inner.message().trim_end().to_string(),
+                }
+                .replace('\n', " ");
                 if key.is_empty() || key == "." {
                     ConfigError::Parse {
                         file: file.to_string(),
-                        message: inner.to_string().trim_end().replace('\n', " "),
+                        message,
                     }
                 } else {
-                    // The message and the line, not toml's excerpt of the line: the value
-                    // may be a secret.
-                    let line = inner
-                        .span()
-                        .map(|r| text[..r.start.min(text.len())].matches('\n').count() + 1);
                     ConfigError::Invalid {
                         file: file.to_string(),
                         key,
-                        message: match line {
-                            Some(l) => format!("{} (line {l})", inner.message()),
-                            None => inner.message().to_string(),
-                        },
+                        message,
                     }
                 }
             })?;

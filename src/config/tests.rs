@@ -81,6 +81,15 @@ fn typed_values_are_parsed_at_load_and_name_their_key() {
 }
 
 #[test]
+fn a_syntax_error_on_the_secret_line_does_not_print_the_secret() {
+    let e = parse("[session]\nsecret = \"SUPERSECRETVALUE1234\n[idp]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("test.toml") && e.contains("line 2"), "{e}");
+    assert!(!e.contains("SUPERSECRET"), "{e}");
+}
+
+#[test]
 fn bad_values_name_the_key() {
     let e = parse(&format!("{SECRET}[server]\nlisten = \"nope\"\n")).unwrap_err();
     assert!(e.to_string().contains("server.listen"), "{e}");

@@ -141,6 +141,18 @@ impl OriginPolicy {
         let client_ip = self.client_ip(peer, parts);
         // HTTP/1.1 names the host in the Host header; HTTP/2 (what browsers speak over TLS)
         // in the :authority pseudo-header, which arrives as the URI's authority.
+        // Two Host headers are a request that means two things (RFC 9112 §3.2: answer 400).
+        if parts
+            .headers
+            .get_all(axum::http::header::HOST)
+            .iter()
+            .count()
+            > 1
+        {
+            return Err(PageError::bad_request(
+                "the request has more than one Host header",
+            ));
+        }
         let host = parts
             .headers
             .get(axum::http::header::HOST)
@@ -216,6 +228,36 @@ fn valid_host(h: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn policy() -> OriginPolicy {
+        OriginPolicy {
+            trusted_proxies: Vec::new(),
+            public_base_url: None,
+            alternate_public_bases: Vec::new(),
+            allowed_hosts: AllowedHosts::parse(&["sso.example.com"]).unwrap(),
+            tls: true,
+        }
+    }
+
+    fn parts(hosts: &[&str]) -> Parts {
+        let mut b = axum::http::Request::builder().uri("/x");
+        for h in hosts {
+            b = b.header(axum::http::header::HOST, *h);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn one_listed_host_is_the_base_and_two_host_headers_are_refused() {
+        let o = policy().resolve(&parts(&["sso.example.com"])).unwrap();
+        assert_eq!(o.base.as_str(), "https://sso.example.com");
+        assert!(policy()
+            .resolve(&parts(&["sso.example.com", "evil.example"]))
+            .is_err());
+        assert!(policy()
+            .resolve(&parts(&["sso.example.com", "sso.example.com"]))
+            .is_err());
+    }
 
     #[test]
     fn origins() {

@@ -35,6 +35,8 @@ pub enum InboundError {
     RelayStateTooLong,
     #[error("RelayState holds control characters")]
     RelayStateControl,
+    #[error("the parameter {0} is not UTF-8 text once percent-decoded, so it cannot be read (or returned) unchanged")]
+    NotText(&'static str),
     #[error("the request has no {0}")]
     NoMessage(&'static str),
     #[error(transparent)]

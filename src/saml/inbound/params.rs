@@ -48,6 +48,20 @@ fn decode_pair(part: &str) -> (Cow<'_, str>, Cow<'_, str>) {
         .unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")))
 }
 
+/// Whether a raw (still percent-encoded) value decodes to UTF-8 text. Only an escape of a byte
+/// from 0x80 up can break it, so a value without one (base64, nearly every RelayState) is
+/// not decoded again.
+fn exact_text(raw: &str) -> bool {
+    let high = raw
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'%' && matches!(w[1], b'8'..=b'9' | b'A'..=b'F' | b'a'..=b'f'));
+    !high
+        || percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .is_ok()
+}
+
 impl<'a> Params<'a> {
     /// Splits `raw` (a query string without `?`, or an `application/x-www-form-urlencoded`
     /// body) once.
@@ -59,6 +73,11 @@ impl<'a> Params<'a> {
             if let Some(i) = SAML_NAMES.iter().position(|n| *n == name) {
                 if p.saml[i].is_some() {
                     return Err(InboundError::Repeated(SAML_NAMES[i]));
+                }
+                // The lossy decoding above put U+FFFD for bytes that are not UTF-8: a value
+                // the SP would not get back as it sent it (RelayState), or not ours to read.
+                if !exact_text(raw) {
+                    return Err(InboundError::NotText(SAML_NAMES[i]));
                 }
                 p.saml[i] = Some(Part {
                     raw,
@@ -112,6 +131,23 @@ pub fn check_relay_state(rs: &str) -> Result<(), InboundError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_saml_value_that_is_not_utf8_once_decoded_is_refused() {
+        // Returned lossily, %FF%FE came back to the SP as two U+FFFD (EF BF BD EF BF BD).
+        for q in [
+            "RelayState=%FF%FE",
+            "SAMLRequest=abc%C3",
+            "RelayState=a%ED%A0%80b",
+        ] {
+            assert!(
+                matches!(Params::parse(q), Err(InboundError::NotText(_))),
+                "{q}"
+            );
+        }
+        let p = Params::parse("RelayState=caf%C3%A9+%E2%9C%93&sp=%FF").unwrap();
+        assert_eq!(p.relay_state(), Some("café ✓"));
+    }
 
     #[test]
     fn names_are_compared_decoded_and_a_saml_name_may_come_once() {

@@ -9,12 +9,12 @@ PYTHON     ?= python3
 DEB_BUILD  := libxmlsec1-dev libxml2-dev pkg-config clang libclang-dev libkrb5-dev
 # What the tests use: xmlsec1 to check signatures, Chromium for the browser flow, nginx for
 # the proxy tests, CJK fonts so Chinese, Japanese and Korean pages render (and measure) right,
-# node and npm for axe-core (the accessibility checks the browser tests inject), a MIT KDC with
-# kinit and a slapd with its tools for the Windows sign-in tests, redis-server for the tests of
-# a pair that shares its state, prometheus for promtool (the alert rules and the dashboard
-# queries), lintian for the Debian package (its test runs systemd-analyze verify where systemd
-# is there).
-DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk nodejs npm \
+# a MIT KDC with kinit and a slapd with its tools for the Windows sign-in tests, redis-server for
+# the tests of a pair that shares its state, prometheus for promtool (the alert rules and the
+# dashboard queries), lintian for the Debian package (its test runs systemd-analyze verify where
+# systemd is there). Node.js and npm (for axe-core) are taken as the machine has them, and
+# installed from Debian only when there is no npm at all.
+DEB_TEST   := xmlsec1 chromium chromium-driver nginx fonts-noto-cjk \
               krb5-kdc krb5-admin-server krb5-user slapd ldap-utils redis-server \
               prometheus lintian
 AXE        := tests/browser/node_modules/axe-core/axe.min.js
@@ -38,6 +38,7 @@ venv: $(VENV)/.ok
 
 # axe-core at the version package-lock.json pins (npm ci installs exactly that, or fails).
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/install-deps.sh nodejs npm
 	cd tests/browser && npm ci --no-audit --no-fund
 	@touch $@
 

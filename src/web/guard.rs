@@ -25,9 +25,6 @@ use http_body_util::{BodyExt, LengthLimitError};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-/// The policy of every page but the auto-POST one.
-pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 /// `r` inside the layers, as a router of its own (which takes any request body). The layers
 /// wrap the router once, not each route: `Router::layer` boxes every route again for every
 /// layer, and each request then cloned every box.
@@ -186,7 +183,7 @@ async fn read_body(req: Request, limits: &LimitsConfig) -> Result<Request, Respo
 
 fn security_headers(h: &mut HeaderMap, https: bool) {
     let fixed: [(HeaderName, &'static str); 4] = [
-        (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+        (header::CONTENT_SECURITY_POLICY, super::pages::DEFAULT_CSP),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

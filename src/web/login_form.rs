@@ -78,7 +78,7 @@ pub fn render(cx: &Cx<'_>, status: StatusCode, v: FormView<'_>) -> Response {
             user_id,
             languages: languages(),
             script: LOGIN_SCRIPT,
-            other_account: super::windows::other_account_url(cx, v.sealed),
+            other_account: other_account_url(cx, v.sealed),
             page: cx.page.clone(),
         },
     );
@@ -87,4 +87,16 @@ pub fn render(cx: &Cx<'_>, status: StatusCode, v: FormView<'_>) -> Response {
             .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
     }
     r
+}
+
+/// The "log on with a different account" link of a form, when Negotiate is on: the same form
+/// without the challenge (`web::windows`).
+fn other_account_url(cx: &Cx<'_>, sealed: &str) -> Option<String> {
+    if !cx.state.windows.as_ref().is_some_and(|w| w.negotiates()) {
+        return None;
+    }
+    let mut u = cx.state.sso_url(&cx.origin.base);
+    u.push_str("&state=");
+    u.extend(url::form_urlencoded::byte_serialize(sealed.as_bytes()));
+    Some(u)
 }

@@ -8,6 +8,9 @@
 //! credential logic here.
 
 use super::reference::{self, Reference};
+
+/// The policy of every page but the auto-POST one.
+pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 use crate::i18n::Lang;
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -26,7 +29,7 @@ pub fn login_csp() -> &'static str {
     static CSP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let d = openssl::sha::sha256(LOGIN_SCRIPT.as_bytes());
         let hash = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, d);
-        format!("{}; script-src 'sha256-{hash}'", super::guard::DEFAULT_CSP)
+        format!("{}; script-src 'sha256-{hash}'", DEFAULT_CSP)
     });
     &CSP
 }

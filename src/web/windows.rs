@@ -161,17 +161,6 @@ pub fn not_linked_page(cx: &Cx<'_>) -> Response {
         .into_response()
 }
 
-/// The "sign in with a different account" link of a form, when Negotiate is on.
-pub fn other_account_url(cx: &Cx<'_>, sealed: &str) -> Option<String> {
-    if !negotiates(cx.state) {
-        return None;
-    }
-    let mut u = cx.state.sso_url(&cx.origin.base);
-    u.push_str("&state=");
-    u.extend(url::form_urlencoded::byte_serialize(sealed.as_bytes()));
-    Some(u)
-}
-
 /// The form of a sealed pending login, without Negotiate (the "different account" link).
 pub fn form_only(cx: &Cx<'_>, sealed: &str) -> Result<Response, PageError> {
     let max_age = i64::try_from(cx.state.config.session.login_timeout.as_secs()).unwrap_or(600);

@@ -2,8 +2,9 @@
 //! `backend.ca_file` (the client the server itself uses), asking `GET
 //! /icws/connection/version` — no session, no licence. A backup of a switchover pair (503
 //! with its `alternateHostList`) is reachable too. A configuration that turns certificate
-//! checks off or sends passwords in the clear fails. [`service_account`] checks that a
-//! service account signs in and reads users.
+//! checks off or sends passwords in the clear fails. With `backend.service_user` set,
+//! [`service_account`] then checks, on each server reached, that the account signs in and
+//! reads users.
 
 use super::clock::cic_targets;
 use super::{Check, Context, Line};
@@ -57,6 +58,7 @@ impl Check for Reachable {
             Some(p) => format!("backend.ca_file ({})", p.display()),
             None => "the public roots (no backend.ca_file)".into(),
         };
+        let account = account(icws);
         for t in cic_targets(cx) {
             let Ok(url) = t.url(&["icws", "connection", "version"]) else {
                 continue;
@@ -95,16 +97,54 @@ impl Check for Reachable {
                     ),
                 ),
             };
+            let reached = line.status == super::Status::Pass;
             out.push(line.tried(tried));
+            match &account {
+                Some(Ok((user, pw))) if reached => {
+                    out.push(service_account(cx, icws, &t, user, pw).await)
+                }
+                _ => {}
+            }
+        }
+        if let Some(Err(m)) = account {
+            out.push(Line::fail(
+                "cic.service_account",
+                m,
+                "Make backend.service_password_file readable by the service user, with the password on its first line.",
+            ));
         }
         out
     }
 }
 
+/// The service account of `backend.service_user`, its password read from
+/// `backend.service_password_file` (first line); `None` when none is configured.
+fn account(icws: &IcwsConfig) -> Option<Result<(String, SecretString), String>> {
+    let (user, file) = (
+        icws.service_user.as_ref()?,
+        icws.service_password_file.as_ref()?,
+    );
+    let read = std::fs::read_to_string(file).map_err(|e| {
+        format!(
+            "backend.service_password_file: cannot read {}: {e}",
+            file.display()
+        )
+    });
+    Some(read.and_then(|text| {
+        let pw = text.lines().next().unwrap_or("").to_string();
+        if pw.is_empty() {
+            return Err(format!(
+                "backend.service_password_file: {} is empty",
+                file.display()
+            ));
+        }
+        Ok((user.trim().to_string(), SecretString::from(pw)))
+    }))
+}
+
 /// The service-account check (`cic.service_account`): the account signs in to `target` and
 /// reads a user's configuration (its own) the way a login does, and the session is closed.
-/// The keys that name the account (`backend.service_user`, `backend.service_password_file`)
-/// come with the Windows sign-in; [`Reachable`] calls this for each server once they are set.
+/// [`Reachable`] calls this for each server it reached when `backend.service_user` is set.
 pub async fn service_account(
     cx: &Context,
     icws: &IcwsConfig,

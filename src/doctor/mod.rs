@@ -14,6 +14,7 @@ pub mod keys;
 pub mod public_base;
 pub mod report;
 pub mod sp_files;
+pub mod windows;
 
 use crate::config::Config;
 use serde::Serialize;
@@ -83,7 +84,7 @@ pub trait Check: Send + Sync {
 }
 
 /// Every check after the configuration, in the order they are printed. Sign-in methods with
-/// their own servers or files (a Kerberos keytab, LDAP) add theirs here.
+/// their own servers or files (the Kerberos keytab, LDAP: [`windows`]) add theirs here.
 pub fn checks() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(keys::KeysMatch),
@@ -92,6 +93,8 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(clock::CicClock),
         Box::new(clock::GenesysClock),
         Box::new(cic::Reachable),
+        Box::new(windows::Keytab),
+        Box::new(windows::Ldap),
         Box::new(public_base::Metadata),
         Box::new(sp_files::SpMetadata),
     ]

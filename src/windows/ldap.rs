@@ -8,6 +8,7 @@
 //! [`LdapError::Unavailable`]. Transport: `ldaps://`, or `ldap://` with StartTLS, the
 //! certificate checked against `ca_file` (or the system roots); plain `ldap://` only with
 //! `danger_allow_plaintext` (refused by `config` otherwise). Passwords are in no log or error.
+//! [`LdapChecker::bind_each`] is the service-account bind alone, for `doctor`.
 
 use crate::config::LdapConfig;
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
@@ -167,6 +168,52 @@ impl LdapChecker {
             "no directory server answered; tried {}",
             why.join(", ")
         )))
+    }
+
+    /// Binds as the service account on each server in turn, each bounded by `timeout`
+    /// (`doctor`'s check): every server's result, the error in words.
+    pub async fn bind_each(&self) -> Vec<(String, Result<(), String>)> {
+        let mut out = Vec::new();
+        for url in &self.urls {
+            let r = match tokio::time::timeout(self.timeout, self.on_server_bind(url)).await {
+                Ok(r) => r,
+                Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs_f64())),
+            };
+            out.push((url.clone(), r));
+        }
+        out
+    }
+
+    /// Connects (StartTLS as configured) and binds as the service account, then unbinds.
+    async fn on_server_bind(&self, url: &str) -> Result<(), String> {
+        let (conn, mut ldap) = match LdapConnAsync::with_settings(self.settings(url), url).await {
+            Ok(v) => v,
+            Err(ldap3::LdapError::Timeout { .. }) => return Err("timed out".into()),
+            Err(e) => return Err(format!("could not connect: {e}")),
+        };
+        let driver = tokio::spawn(async move {
+            if let Err(e) = conn.drive().await {
+                tracing::debug!("LDAP connection ended: {e}");
+            }
+        });
+        let r = match ldap
+            .simple_bind(&self.bind_dn, self.bind_password.expose_secret())
+            .await
+        {
+            Ok(r) if r.rc == 0 => Ok(()),
+            Ok(r) if r.rc == INVALID_CREDENTIALS => Err(
+                "the service account's DN or password is wrong (result 49, invalidCredentials)"
+                    .into(),
+            ),
+            Ok(r) => Err(format!(
+                "the service account bind was refused (result {})",
+                r.rc
+            )),
+            Err(e) => Err(format!("service account bind failed: {e}")),
+        };
+        let _ = ldap.unbind().await;
+        driver.abort();
+        r
     }
 
     fn settings(&self, url: &str) -> LdapConnSettings {

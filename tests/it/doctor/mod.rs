@@ -7,6 +7,7 @@ mod keys;
 mod network;
 mod public_base;
 mod sp_files;
+mod windows;
 
 use crate::common::*;
 use pureconnect_idp::doctor::{self, Line, Report, Status};

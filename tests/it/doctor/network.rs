@@ -198,3 +198,33 @@ async fn a_service_account_passes_when_it_signs_in_and_reads_users_and_fails_oth
     // Every session opened was closed.
     assert_eq!(cic.open_sessions(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_the_configured_service_account_on_each_server_it_reaches() {
+    let fx = Fixture::new();
+    let pki = private_ca();
+    let ca = write_ca(&fx, "ca.pem", &pki);
+    let cic = IcwsDouble::start_tls(&pki.cert_pem, &pki.key_pem).await;
+    let pw_file = fx.path().join("svc.pw");
+    let config = |user: &str, pw: &str| {
+        std::fs::write(&pw_file, format!("{pw}\n")).unwrap();
+        let backend = format!(
+            "{}\nservice_user = \"{user}\"\nservice_password_file = \"{}\"",
+            icws_backend(&[cic.server()], &ca),
+            pw_file.display()
+        );
+        write_config(&fx, "", "", &backend, "")
+    };
+    let r = run(&config("agent1", "agent1-pw")).await;
+    only(&r, "cic.reachable", Status::Pass);
+    only(&r, "cic.service_account", Status::Pass);
+    let r = run(&config("agent1", "wrong")).await;
+    let l = only(&r, "cic.service_account", Status::Fail);
+    assert!(l.summary.contains("wrong user ID or password"), "{l:?}");
+    let r = run(&config("brokenlookup", "brokenlookup-pw")).await;
+    only(&r, "cic.service_account", Status::Fail);
+    // Without the keys, no service-account line.
+    let file = write_config(&fx, "", "", &icws_backend(&[cic.server()], &ca), "");
+    assert!(lines(&run(&file).await, "cic.service_account").is_empty());
+    assert_eq!(cic.open_sessions(), 0);
+}

@@ -4,11 +4,11 @@
 
 mod capture;
 mod directory;
-mod kdc;
+pub mod kdc;
 mod kerberos;
 mod linking;
 mod sign_in;
-mod slapd;
+pub mod slapd;
 
 use pureconnect_idp::backend::file::{hash_password, FileBackend, UserEntry};
 use pureconnect_idp::config::WindowsConfig;

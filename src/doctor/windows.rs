@@ -78,6 +78,11 @@ impl Check for Ldap {
             .await
             .into_iter()
             .map(|(url, r)| {
+                let how = if url.starts_with("ldap://") && !l.starttls {
+                    "plain LDAP (danger_allow_plaintext)"
+                } else {
+                    how.as_str()
+                };
                 let tried = format!("bind to {url} as `{}` over {how} (timeout {secs} s)", l.bind_dn);
                 match r {
                     Ok(()) => Line::pass(

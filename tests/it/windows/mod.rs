@@ -3,6 +3,7 @@
 //! CA standing in for Active Directory (`slapd`), and the ICWS double's NT-domain-user lookup.
 
 mod capture;
+mod chromium;
 mod directory;
 mod kdc;
 mod kerberos;

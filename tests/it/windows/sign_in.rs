@@ -36,7 +36,7 @@ fn passive_url(base: &str) -> String {
 }
 
 /// The KDC of EXAMPLE.COM with agent1, and an IdP accepting `HTTP/localhost` from its keytab.
-async fn kerberos_world(fx: &Fixture) -> (Kdc, TestIdp) {
+pub(super) async fn kerberos_world(fx: &Fixture) -> (Kdc, TestIdp) {
     linked_users_file(fx);
     let kdc = Kdc::start("EXAMPLE.COM");
     let keytab = fx.path().join("http.keytab");

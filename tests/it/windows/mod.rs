@@ -5,6 +5,7 @@
 mod capture;
 mod chromium;
 mod directory;
+mod expired;
 mod kdc;
 mod kerberos;
 mod linking;

@@ -65,6 +65,7 @@ run: deps-build
 lint: deps-build
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(PYTHON) scripts/web_imports.py
 
 # The package test (deb::) is ignored by plain `cargo test`: it needs cargo-deb and lintian.
 # It packages the binary the tests built, so it adds about a minute, not a release build.

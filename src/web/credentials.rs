@@ -9,7 +9,7 @@ use super::answer::{post_to_acs, Outcome};
 use super::cookies;
 use super::form_guard;
 use super::known_browser;
-use super::language::{page_for, LANG_COOKIE};
+use super::language::LANG_COOKIE;
 use super::login::{Ask, Cx, Login};
 use super::login_form::{self, FormView, MAX_USER_ID};
 use super::origin::Origin;
@@ -59,12 +59,7 @@ pub async fn handle(
     } else {
         form.lang.as_deref()
     };
-    let cx = Cx {
-        page: page_for(state, Some(origin), headers, picked),
-        state,
-        origin,
-        headers,
-    };
+    let cx = Cx::new(state, origin, headers, picked);
     let back = match resume(&cx, &form).await {
         Ok(b) => b,
         Err(page) => return page.on(&cx.page).into_response(),

@@ -29,7 +29,23 @@ pub struct Cx<'a> {
     pub page: Page,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    /// The request's context, its page in the language `picked` on the form, or else the one
+    /// the request asks for.
+    pub fn new(
+        state: &'a Arc<AppState>,
+        origin: &'a Origin,
+        headers: &'a HeaderMap,
+        picked: Option<&str>,
+    ) -> Cx<'a> {
+        Cx {
+            page: super::language::page_for(state, Some(origin), headers, picked),
+            state,
+            origin,
+            headers,
+        }
+    }
+
     /// Records a login event (audit line and counters) for this request.
     pub fn audit(&self, sp: &ServiceProvider, user: &str, result: &'static str) {
         super::audit::login(self.state, self.origin, &self.page, sp, user, result);

@@ -5,7 +5,6 @@
 //! to its stage (see `login` for the stages). Nothing is checked here that a stage checks.
 
 use super::credentials;
-use super::language::page_for;
 use super::login::Cx;
 use super::origin::Origin;
 use super::pages::PageError;
@@ -27,12 +26,7 @@ pub async fn login_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let raw = query.unwrap_or_default();
-    let cx = Cx {
-        page: page_for(&state, Some(&origin), &headers, None),
-        state: &state,
-        origin: &origin,
-        headers: &headers,
-    };
+    let cx = Cx::new(&state, &origin, &headers, None);
     let r = async {
         let params = split(raw.as_bytes())?;
         let query: LoginQuery = typed(params.others())?;
@@ -62,12 +56,7 @@ pub async fn login_post(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let cx = Cx {
-        page: page_for(&state, Some(&origin), &headers, None),
-        state: &state,
-        origin: &origin,
-        headers: &headers,
-    };
+    let cx = Cx::new(&state, &origin, &headers, None);
     let r = async {
         let params = split(&body)?;
         let form: CredentialForm = typed(params.others())?;

@@ -152,7 +152,7 @@ async fn without_a_ticket_the_form_is_the_challenge_and_a_bad_token_gets_the_for
     let (status, challenge, body) = refused(ntlm.to_string()).await;
     assert_eq!((status, challenge), (200, None), "{body}");
     assert!(
-        body.contains("Signing in with your Windows account did not work"),
+        body.contains("Logging on with your Windows account did not work"),
         "{body}"
     );
     assert!(body.contains("id=\"login-form\""));
@@ -172,7 +172,7 @@ async fn without_a_ticket_the_form_is_the_challenge_and_a_bad_token_gets_the_for
     let (status, challenge, body) = refused(first).await;
     assert_eq!((status, challenge), (200, None));
     assert!(
-        body.contains("Signing in with your Windows account did not work"),
+        body.contains("Logging on with your Windows account did not work"),
         "{body}"
     );
     // A principal linked to no CIC user: the not-linked page.

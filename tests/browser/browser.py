@@ -12,6 +12,13 @@ never runs). Subcommands:
   inspect-form  open a credential-form (or error) page, optionally with a given
                 Accept-Language, and measure it: language, direction, texts, computed
                 styles, and elements that stick out of the card or have cut-off text;
+  negotiate     open a URL with Negotiate allowed for one host (--auth-server-allowlist;
+                the Kerberos tickets come from KRB5CCNAME/KRB5_CONFIG in the environment)
+                and JavaScript off, so an auto-post page stays put: report whether the
+                credential form is shown and the SAMLResponse of the page, if any.
+                Chromium on Linux loads its GSSAPI library only once it has seen a
+                Negotiate challenge (it remembers that in its local state): the URL is
+                loaded once to arm it, and the second load is the one reported;
   screenshot    save a PNG of a page;
   audit         walk a plan of pages (GETs and form submissions) in several languages in
                 one browser session and check each page at each viewport with axe-core
@@ -92,8 +99,10 @@ class Browser:
     """Chromium through chromedriver with a throw-away profile; a context manager that always
     quits the driver and deletes the profile."""
 
-    def __init__(self, accept_language=None):
+    def __init__(self, accept_language=None, flags=(), prefs=None):
         self.accept_language = accept_language
+        self.flags = list(flags)
+        self.prefs = dict(prefs or {})
         self.profile = None
         self.driver = None
 
@@ -105,6 +114,9 @@ class Browser:
             for flag in CHROMIUM_FLAGS:
                 options.add_argument(flag)
             options.add_argument(f"--user-data-dir={self.profile}")
+            for flag in self.flags:
+                options.add_argument(flag)
+            prefs = dict(self.prefs)
             tags = language_tags(self.accept_language)
             if tags:
                 # The intl.accept_languages pref is what Chromium builds the Accept-Language
@@ -112,7 +124,9 @@ class Browser:
                 # the q-values itself. --lang alone does not change the header on Linux;
                 # it only sets the UI locale, so it gets the first tag.
                 options.add_argument(f"--lang={tags[0]}")
-                options.add_experimental_option("prefs", {"intl.accept_languages": ",".join(tags)})
+                prefs["intl.accept_languages"] = ",".join(tags)
+            if prefs:
+                options.add_experimental_option("prefs", prefs)
             service = Service(executable_path=CHROMEDRIVER)
             self.driver = webdriver.Chrome(service=service, options=options)
             self.driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
@@ -355,6 +369,28 @@ def cmd_inspect_form(args):
         return {"ok": True, **report}
 
 
+def cmd_negotiate(args):
+    flags = [f"--auth-server-allowlist={args.allowlist}"]
+    # JavaScript off: the auto-post page stays, and its SAMLResponse can be read.
+    prefs = {"profile.managed_default_content_settings.javascript": 2}
+    with Browser(args.accept_language, flags, prefs) as driver:
+        load(driver, args.url)  # arms Negotiate (see the docstring)
+        load(driver, args.url)
+        found = driver.find_elements(By.CSS_SELECTOR, "input[name=SAMLResponse]")
+        return {
+            "ok": True,
+            "login_form": bool(driver.find_elements(By.CSS_SELECTOR, "#login-form")),
+            "saml_response": found[0].get_attribute("value") if found else None,
+            "relay_state": next(
+                (e.get_attribute("value")
+                 for e in driver.find_elements(By.CSS_SELECTOR, "input[name=RelayState]")),
+                None,
+            ),
+            "page": page_summary(driver),
+            "text": driver.execute_script("return document.body ? document.body.innerText : ''"),
+        }
+
+
 def cmd_screenshot(args):
     with Browser(args.accept_language) as driver:
         load(driver, args.url)
@@ -389,6 +425,12 @@ def build_parser():
     i.add_argument("--accept-language", help="tags in order, e.g. de or fr-CA,fr,en (q-values are dropped; Chromium adds its own)")
     i.add_argument("--screenshot", help="save a PNG of the page here")
     i.set_defaults(run=cmd_inspect_form)
+
+    n = sub.add_parser("negotiate", help="open a URL with Negotiate allowed for one host")
+    n.add_argument("--url", required=True)
+    n.add_argument("--allowlist", required=True, help="the --auth-server-allowlist value, e.g. localhost")
+    n.add_argument("--accept-language")
+    n.set_defaults(run=cmd_negotiate)
 
     s = sub.add_parser("screenshot", help="save a PNG of a page")
     s.add_argument("--url", required=True)

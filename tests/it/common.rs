@@ -435,12 +435,18 @@ pub fn spawn_server(fx: &Fixture, args: &[&str]) -> Proc {
 
 /// [`spawn_server`] with `extra` tables at the end of the fixture's configuration.
 pub fn spawn_server_with(fx: &Fixture, extra: &str, args: &[&str]) -> Proc {
+    spawn_server_env(fx, extra, args, &[])
+}
+
+/// [`spawn_server_with`] with extra environment variables for the server process.
+pub fn spawn_server_env(fx: &Fixture, extra: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
     use std::io::{BufRead, BufReader};
     fx.config("assertion", extra);
     let mut child = Command::new(env!("CARGO_BIN_EXE_pureconnect-idp"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(fx.path().join("idp.toml"))
         .args(args)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

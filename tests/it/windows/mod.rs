@@ -3,7 +3,9 @@
 //! CA standing in for Active Directory (`slapd`), and the ICWS double's NT-domain-user lookup.
 
 mod capture;
+mod chromium;
 mod directory;
+mod expired;
 pub mod kdc;
 mod kerberos;
 mod linking;

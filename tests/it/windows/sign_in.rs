@@ -10,7 +10,7 @@ use crate::common::*;
 use pureconnect_idp::selftest::attr_in_tag;
 
 /// The fixture's users file, with Windows accounts: agent1 is EXAMPLE\agent1.
-fn linked_users_file(fx: &Fixture) {
+pub(super) fn linked_users_file(fx: &Fixture) {
     let h = pureconnect_idp::backend::file::hash_password("unused-cic-pw").unwrap();
     std::fs::write(
         fx.path().join("users.toml"),
@@ -36,7 +36,7 @@ fn passive_url(base: &str) -> String {
 }
 
 /// The KDC of EXAMPLE.COM with agent1, and an IdP accepting `HTTP/localhost` from its keytab.
-async fn kerberos_world(fx: &Fixture) -> (Kdc, TestIdp) {
+pub(super) async fn kerberos_world(fx: &Fixture) -> (Kdc, TestIdp) {
     linked_users_file(fx);
     let kdc = Kdc::start("EXAMPLE.COM");
     let keytab = fx.path().join("http.keytab");

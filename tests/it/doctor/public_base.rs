@@ -112,13 +112,28 @@ async fn the_public_base_fails_for_an_untrusted_proxy_other_certificates_and_ano
     drop(nginx);
     idp.stop().await;
 
-    // The server behind the proxy signs with other keys than this configuration's folder.
+    // The server behind the proxy signs with other keys than the folder doctor is given. The
+    // server's own folder is left alone: it reloads its keys when that folder changes.
     let port = free_port();
     let (idp, _nginx, file) = behind_nginx(&fx, port, "", |c| c).await;
     let theirs = std::fs::read(fx.path().join("certs/signing/idp.crt")).unwrap();
     let other = pureconnect_idp::keys::generate::self_signed("other", 2048, 30, &[]).unwrap();
-    std::fs::write(fx.path().join("certs/signing/idp.crt"), &other.cert_pem).unwrap();
-    std::fs::write(fx.path().join("certs/signing/idp.key"), &other.key_pem).unwrap();
+    let ours = fx.path().join("doctor-certs");
+    std::fs::create_dir_all(ours.join("signing")).unwrap();
+    for entry in std::fs::read_dir(fx.path().join("certs/signing")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), ours.join("signing").join(entry.file_name())).unwrap();
+    }
+    std::fs::write(ours.join("signing/idp.crt"), &other.cert_pem).unwrap();
+    std::fs::write(ours.join("signing/idp.key"), &other.key_pem).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap().replacen(
+        "[idp]\n",
+        "[idp]\ncerts_dir = \"doctor-certs\"\n",
+        1,
+    );
+    assert!(text.contains("doctor-certs"), "{text}");
+    let file = fx.path().join("doctor.toml");
+    std::fs::write(&file, text).unwrap();
     let l = only(&run(&file).await, "public_base", Status::Fail);
     assert!(
         l.summary.contains("other certificates than ours"),

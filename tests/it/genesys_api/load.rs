@@ -92,7 +92,23 @@ async fn rotation_under_load_through_the_genesys_api_fails_no_login() {
     let r = s.run(&["certs", "rotate", "next", "--genesys"], "").await;
     r.ok();
     let new = s.cert("next");
-    // Go on until the server has signed with the new certificate for a while.
+    // The rotation has promoted `next` in the signing folder; the server's watcher picks that
+    // up within a poll or two (keys::watch::POLL, debounced), not at once. Wait until a login
+    // is seen signed with the new certificate, then go on for a while, so that the count of
+    // new logins does not depend on how fast the workers ran in that window.
+    loop {
+        let probe = login(&client(), &idp.base)
+            .await
+            .unwrap_or_else(|e| panic!("a login failed while the rotation took effect: {e}"));
+        if named_cert(&probe).as_deref() == Some(new.as_str()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server never signed with the promoted certificate"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let after = count.load(Ordering::SeqCst);
     while count.load(Ordering::SeqCst) < after + 200 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -9,9 +9,7 @@ async fn five_failures_split_between_a_and_b_lock_the_user_on_both() {
     let redis = Redis::start();
     let fx = Fixture::new();
     let store = redis.store_table(fx.path(), SLACK);
-    let a = instance(&fx, &store, THROTTLE).await;
-    let b = instance(&fx, &store, THROTTLE).await;
-    until_shared(&[&a, &b]).await;
+    let (a, b) = pair(&fx, &store, THROTTLE).await;
     let c = client();
     for (i, idp) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
         let p = login(&c, idp, "agent1", "wrong").await;
@@ -35,15 +33,8 @@ async fn a_form_completed_on_a_and_replayed_to_b_is_refused() {
     let redis = Redis::start();
     let fx = Fixture::new();
     let store = redis.store_table(fx.path(), SLACK);
-    let a = instance(&fx, &store, THROTTLE).await;
-    let b = instance(&fx, &store, THROTTLE).await;
-    until_shared(&[&a, &b]).await;
-    let c = client();
-    let form = get(&c, &request_url(&a.base)).await;
-    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
-    assert!(autopost(&done.body).is_some(), "{}", done.body);
-    // The same form, cookies and all, posted to the other instance.
-    let replay = submit_to(&c, &b.base, &form.body, "agent1", "agent1").await;
+    let (a, b) = pair(&fx, &store, THROTTLE).await;
+    let replay = replayed_to_b(&a, &b).await;
     assert_eq!(replay.status, 400, "{}", replay.body);
     assert!(autopost(&replay.body).is_none(), "B answered a used form");
     let used = pureconnect_idp::i18n::Lang::from_tag("en-US")
@@ -60,9 +51,7 @@ async fn a_logout_on_a_revokes_the_session_on_b_within_a_second() {
     let redis = Redis::start();
     let fx = Fixture::new();
     let store = redis.store_table(fx.path(), SLACK);
-    let a = instance(&fx, &store, THROTTLE).await;
-    let b = instance(&fx, &store, THROTTLE).await;
-    until_shared(&[&a, &b]).await;
+    let (a, b) = pair(&fx, &store, THROTTLE).await;
     // One browser for both (cookies are per host, not per port), and a copy of its cookies.
     let c = client();
     let form = get(&c, &request_url(&a.base)).await;

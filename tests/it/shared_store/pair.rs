@@ -88,16 +88,13 @@ const SIGNER_ACS: &str = "https://signer.test/acs";
 async fn a_signed_request_received_by_a_and_replayed_to_b_is_refused() {
     let redis = Redis::start();
     let fx = Fixture::new();
-    let pair = pureconnect_idp::keys::generate::self_signed("signer", 2048, 30, &[]).unwrap();
-    let (key, cert) = (fx.path().join("signer.key"), fx.path().join("signer.crt"));
-    std::fs::write(&key, &pair.key_pem).unwrap();
-    std::fs::write(&cert, &pair.cert_pem).unwrap();
+    let signer = SpKeys::new(fx.path(), "signer");
     // Both instances under one public base, so the request's Destination is right on both.
     let extra = format!(
         "{}\n[[service_providers]]\nentity_id = \"{SIGNER_ID}\"\nacs_urls = [\"{SIGNER_ACS}\"]\n\
          require_signed_requests = true\ncertificate_file = \"{}\"\n",
         redis.store_table(fx.path(), SLACK),
-        cert.display()
+        signer.cert.display()
     );
     let cfg = || {
         fx.config_full(
@@ -112,17 +109,7 @@ async fn a_signed_request_received_by_a_and_replayed_to_b_is_refused() {
     let b = TestIdp::start(cfg()).await;
     until_shared(&[&a, &b]).await;
     let md = a.metadata_file(fx.path()).await.display().to_string();
-    let args = [
-        "--binding",
-        "redirect",
-        "--sign",
-        "--key",
-        key.to_str().unwrap(),
-        "--cert",
-        cert.to_str().unwrap(),
-    ];
-    let (ok, req) = pysaml2_as("authn", &md, (SIGNER_ID, SIGNER_ACS), &args);
-    assert!(ok, "{req}");
+    let req = signer.signed("authn", &md, (SIGNER_ID, SIGNER_ACS), "redirect", &[]);
     let query = req["url"]
         .as_str()
         .unwrap()

@@ -4,8 +4,11 @@
 //! Owns the scheme and host checks and the redaction: `Debug` and `Display` show the URL with
 //! the password as `***`, so a `{:?}` of the configuration or a log line never carries it. The
 //! connection code takes [`RedisUrl::url`] as the `redis` crate's input, unparsed again.
+//! A `#fragment` is refused: the `redis` crate reads `rediss://…/#insecure` as "do not check
+//! the server's certificate", which must not be one character away in a configuration file.
 
 use serde::Deserialize;
+use std::borrow::Cow;
 
 /// A `redis://` or `rediss://` URL with a host.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -23,6 +26,14 @@ impl RedisUrl {
         if u.host_str().is_none_or(str::is_empty) {
             return Err("names no host".into());
         }
+        if u.fragment().is_some() {
+            return Err(
+                "has a #fragment, which the Redis client reads as options (#insecure \
+                 would skip the certificate check): remove it, and give store.ca_file for a \
+                 private CA"
+                    .into(),
+            );
+        }
         Ok(RedisUrl(u))
     }
 
@@ -31,14 +42,17 @@ impl RedisUrl {
         self.0.scheme() == "rediss"
     }
 
-    /// The user name, when the URL gives one.
-    pub fn username(&self) -> Option<&str> {
-        Some(self.0.username()).filter(|u| !u.is_empty())
+    /// The user name, when the URL gives one, percent-decoded.
+    pub fn username(&self) -> Option<Cow<'_, str>> {
+        Some(self.0.username())
+            .filter(|u| !u.is_empty())
+            .map(decoded)
     }
 
-    /// The password as written in the URL, when it gives one.
-    pub fn password(&self) -> Option<&str> {
-        self.0.password()
+    /// The password, when the URL gives one, percent-decoded (`p%40ss` is `p@ss`), as the
+    /// `redis` crate decodes it on the direct path.
+    pub fn password(&self) -> Option<Cow<'_, str>> {
+        self.0.password().map(decoded)
     }
 
     /// The database number of the path (`/0`), when it gives one.
@@ -59,6 +73,10 @@ impl RedisUrl {
         }
         u.to_string()
     }
+}
+
+fn decoded(s: &str) -> Cow<'_, str> {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy()
 }
 
 impl TryFrom<String> for RedisUrl {
@@ -91,7 +109,16 @@ mod tests {
         assert_eq!((u.username(), u.password(), u.db()), (None, None, Some(2)));
         let u = RedisUrl::parse("redis://idp:pw@10.0.0.5/0").unwrap();
         assert!(!u.is_tls());
-        assert_eq!((u.username(), u.password()), (Some("idp"), Some("pw")));
+        assert_eq!(
+            (u.username(), u.password()),
+            (Some("idp".into()), Some("pw".into()))
+        );
+        // Written percent-encoded, as a URL must: given to the client decoded.
+        let u = RedisUrl::parse("redis://idp%2Da:p%40ss%3Aw@10.0.0.5/0").unwrap();
+        assert_eq!(
+            (u.username(), u.password()),
+            (Some("idp-a".into()), Some("p@ss:w".into()))
+        );
         assert!(RedisUrl::parse("redis://[::1]:6379").is_ok());
         for bad in [
             "http://r.example.com",
@@ -99,6 +126,10 @@ mod tests {
             "r.example.com:6379",
             "redis://",
             "",
+            // The redis crate's "skip the certificate check".
+            "rediss://r.example.com:6380/0#insecure",
+            "rediss://r.example.com:6380/#insecure",
+            "redis://r.example.com#x",
         ] {
             assert!(RedisUrl::parse(bad).is_err(), "{bad}");
         }

@@ -232,10 +232,10 @@ fn sentinel_client(
             b = b.set_client_to_redis_tls_mode(TlsMode::Secure);
         }
         if let Some(user) = u.username() {
-            b = b.set_client_to_redis_username(user);
+            b = b.set_client_to_redis_username(&user);
         }
         if let Some(pw) = u.password() {
-            b = b.set_client_to_redis_password(pw);
+            b = b.set_client_to_redis_password(&pw);
         }
         if let Some(db) = u.db() {
             b = b.set_client_to_redis_db(db);

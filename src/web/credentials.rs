@@ -21,6 +21,7 @@ use super::state::AppState;
 use crate::backend::AuthError;
 use crate::saml::response::Status;
 use crate::session::SealError;
+use crate::windows::account::FormName;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -155,6 +156,16 @@ fn form_again(
     )
 }
 
+/// What the throttle counts an attempt for `user` against: the Windows account it names when
+/// the form reads Windows names (one key for all its spellings), else the user ID as typed
+/// (the store folds case). A name refused as a Windows account never reaches the directory.
+fn throttle_key(state: &AppState, user: &str) -> String {
+    match state.windows.as_ref().map(|w| w.form_name(user)) {
+        Some(FormName::Windows(nt)) => nt.throttle_key(),
+        _ => user.to_string(),
+    }
+}
+
 async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
     let (state, origin, page) = (cx.state, cx.origin, &cx.page);
     let (login, sp) = (&back.login, &back.login.sp);
@@ -170,10 +181,11 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
     }
     // The attempt is counted before the backend sees it, and settled after: parallel guesses
     // cannot get past the budget. Dropped unsettled (no verdict), it is released.
-    let known = known_browser::id_for(state, cx.headers, user);
+    let key = throttle_key(state, user);
+    let known = known_browser::id_for(state, cx.headers, &key);
     let ticket = match state
         .store
-        .reserve(user, origin.client_ip, known.as_deref())
+        .reserve(&key, origin.client_ip, known.as_deref())
         .await
     {
         Ok(t) => t,
@@ -215,7 +227,7 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
             let mut r = post_to_acs(cx, login, Outcome::Success(session.clone())).await;
             if r.status().is_success() {
                 sso_session::store(state, &mut r, &origin.base, &session);
-                known_browser::remember(state, &mut r, &origin.base, cx.headers, user);
+                known_browser::remember(state, &mut r, &origin.base, cx.headers, &key);
             }
             r
         }
@@ -263,6 +275,8 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
                 .into_response()
         }
         Err(AuthError::NotLinked(why)) => {
+            // The right Windows password of an unlinked account: released, neither a failure
+            // nor a success (docs/windows.md says what the page tells a guesser).
             tracing::warn!("Windows sign-in: {why}");
             cx.audit(sp, user, "not_linked");
             super::windows::not_linked_page(cx)

@@ -2,8 +2,11 @@
 //! (a UPN as typed on the form) and `user@REALM` (a Kerberos client principal).
 //!
 //! Owns telling them apart, checking that the domain part is one this server serves, and
-//! writing the one form every lookup uses: [`NtUser`] (`DOMAIN\user`, domain upper case). It
-//! does no I/O.
+//! writing the one form every lookup uses: [`NtUser`] (`DOMAIN\user`, domain upper case), and
+//! its throttle key ([`NtUser::throttle_key`]). An account name has one spelling: names a
+//! directory would match to another account name (spaces at the ends or doubled, characters
+//! it ignores, compatibility forms such as full-width letters) are refused, so each spelling
+//! the throttle tells apart is a different account for the directory too. It does no I/O.
 
 use std::fmt;
 
@@ -40,12 +43,37 @@ fn bad_account_char(c: char) -> bool {
         )
 }
 
+/// Characters an LDAP matching rule maps to nothing (RFC 4518 §2.2; Unicode's default
+/// ignorable code points): `agent\u{AD}1` is `agent1` to the directory.
+fn ignored_char(c: char) -> bool {
+    matches!(c,
+        '\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Whether `user` is a Windows account name in its one spelling. The directory compares names
+/// after dropping spaces at the ends, folding runs of spaces into one, mapping other spaces to
+/// U+0020, dropping ignorable characters and applying NFKC (AD: width and case ignored); a name
+/// that any of these would change is refused, so that every accepted name is its own account.
 fn check_user(user: &str) -> Result<(), String> {
     if user.is_empty() {
         return Err("has no account name".into());
     }
-    if user.chars().count() > 104 || user.chars().any(bad_account_char) {
+    if user.chars().count() > 104 || user.chars().any(|c| bad_account_char(c) || ignored_char(c)) {
         return Err("is not a Windows account name".into());
+    }
+    if user.starts_with(' ')
+        || user.ends_with(' ')
+        || user.contains("  ")
+        || user.chars().any(|c| c.is_whitespace() && c != ' ')
+    {
+        return Err("has spaces at its ends, doubled, or other than U+0020".into());
+    }
+    if !icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().is_normalized(user) {
+        return Err("is not written in its normal form (NFKC)".into());
     }
     Ok(())
 }
@@ -65,6 +93,15 @@ impl NtUser {
             domain: domain.to_ascii_uppercase(),
             user: user.to_string(),
         })
+    }
+}
+
+impl NtUser {
+    /// The throttle's key for this account: `domain\user` in lower case, the same for every
+    /// name the form accepts for it (`EXAMPLE\Agent1`, `agent1@example.com`, `example\AGENT1`).
+    /// It cannot be a CIC user ID's key: those never hold a `\` when Windows names are read.
+    pub fn throttle_key(&self) -> String {
+        format!("{}\\{}", self.domain, self.user).to_lowercase()
     }
 }
 
@@ -174,6 +211,66 @@ mod tests {
             classify("EXAMPLE\\a*", "EXAMPLE", &s),
             FormName::OtherDomain
         );
+    }
+
+    #[test]
+    fn one_throttle_key_per_account() {
+        let s = vec!["example.com".to_string(), "corp.example.com".to_string()];
+        let key = |t: &str| match classify(t, "EXAMPLE", &s) {
+            FormName::Windows(nt) => Some(nt.throttle_key()),
+            _ => None,
+        };
+        let agent1 = key("EXAMPLE\\agent1").unwrap();
+        assert_eq!(agent1, "example\\agent1");
+        for same in [
+            "example\\AGENT1",
+            "Example\\Agent1",
+            " EXAMPLE\\agent1 ",
+            " agent1@example.com\t",
+            "agent1@example.com",
+            "AGENT1@EXAMPLE.COM",
+            "agent1@corp.example.com",
+        ] {
+            assert_eq!(key(same).as_deref(), Some(agent1.as_str()), "{same}");
+        }
+        // Another user, and names with spaces inside, are other accounts.
+        assert_ne!(key("EXAMPLE\\agent2").unwrap(), agent1);
+        assert_ne!(key("EXAMPLE\\agent 1").unwrap(), agent1);
+        // Another domain is no Windows account of this server (no key of its own here).
+        assert_eq!(key("OTHER\\agent1"), None);
+        assert_ne!(
+            NtUser::parse("OTHER\\agent1").unwrap().throttle_key(),
+            agent1
+        );
+        // Spellings the directory would match to agent1 are refused, not keys of their own.
+        for other_spelling in [
+            "EXAMPLE\\ agent1",
+            "EXAMPLE\\  agent1",
+            "EXAMPLE\\agent1 @x",
+            "agent1 @example.com",
+            "agent1\u{a0}@example.com",
+            "EXAMPLE\\\u{a0}agent1",
+            "EXAMPLE\\\u{3000}agent1",
+            "EXAMPLE\\agent\u{ad}1",
+            "EXAMPLE\\agent1\u{200b}",
+            "EXAMPLE\\agent1\u{fe0f}",
+            "EXAMPLE\\\u{ff41}gent1",
+            "EXAMPLE\\agent\u{2460}",
+            "EXAMPLE\\agent\t1",
+            "EXAMPLE\\agent1\t@x",
+        ] {
+            assert_eq!(key(other_spelling), None, "{other_spelling:?}");
+        }
+        // A name with one space inside, and letters beyond ASCII in their normal form, are fine.
+        assert_eq!(
+            key("EXAMPLE\\Jo Smith").as_deref(),
+            Some("example\\jo smith")
+        );
+        assert_eq!(
+            key("EXAMPLE\\M\u{fc}ller").as_deref(),
+            Some("example\\m\u{fc}ller")
+        );
+        assert_eq!(key("EXAMPLE\\Mu\u{308}ller"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod kerberos;
 mod linking;
 mod sign_in;
 pub mod slapd;
+mod throttle_key;
 
 use pureconnect_idp::backend::file::{hash_password, FileBackend, UserEntry};
 use pureconnect_idp::config::WindowsConfig;

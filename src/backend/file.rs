@@ -37,6 +37,23 @@ pub struct UserEntry {
     pub windows_account: Option<String>,
 }
 
+impl UserEntry {
+    /// The user as signed in: a user without a business email cannot be (`NoEmail`).
+    fn principal(&self) -> Result<Principal, AuthError> {
+        let email = self
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .ok_or(AuthError::NoEmail)?;
+        Ok(Principal {
+            user_id: self.id.clone(),
+            email: email.to_string(),
+            display_name: self.display_name.clone(),
+        })
+    }
+}
+
 pub struct FileBackend {
     users: HashMap<String, Arc<UserEntry>>,
     /// Verified against when the user does not exist, to even out timing.
@@ -204,17 +221,7 @@ impl CredentialBackend for FileBackend {
             (Some(u), true) => u,
             _ => return Err(AuthError::BadCredentials),
         };
-        let email = u
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .ok_or(AuthError::NoEmail)?;
-        Ok(Principal {
-            user_id: u.id.clone(),
-            email: email.to_string(),
-            display_name: u.display_name.clone(),
-        })
+        u.principal()
     }
 
     fn kind(&self) -> &'static str {
@@ -231,17 +238,7 @@ impl CredentialBackend for FileBackend {
             {
                 continue;
             }
-            let email = u
-                .email
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .ok_or(AuthError::NoEmail)?;
-            found.push(Principal {
-                user_id: u.id.clone(),
-                email: email.to_string(),
-                display_name: u.display_name.clone(),
-            });
+            found.push(u.principal()?);
         }
         found.sort_by(|a, b| a.user_id.cmp(&b.user_id));
         Ok(found)

@@ -3,10 +3,12 @@
 //! Owns the keys of the section, their defaults and their checks: `type` (memory, the
 //! default, or redis), the Redis `url` (`redis://` or `rediss://`), `ca_file`,
 //! `password_file`, `key_prefix`, `timeout`, and Sentinel (`sentinels`, `sentinel_master`).
+//! The URL ([`RedisUrl`], which never prints its password) and the Sentinel addresses
+//! ([`HostPort`]) are parsed at load; `validate` keeps the rules between keys.
 //! It opens no file and connects to nothing: `store::redis` does.
 
 use super::{Config, ConfigError};
-use crate::values::duration;
+use crate::values::{duration, HostPort, RedisUrl};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,7 +28,7 @@ pub struct StoreConfig {
     #[serde(default, rename = "type")]
     pub kind: StoreKind,
     /// `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS).
-    pub url: Option<String>,
+    pub url: Option<RedisUrl>,
     /// The CA that signed the Redis server's certificate (PEM), for `rediss://`.
     pub ca_file: Option<PathBuf>,
     /// A file holding the Redis password (one line), instead of a password in the URL.
@@ -39,7 +41,7 @@ pub struct StoreConfig {
     pub timeout: Duration,
     /// Redis Sentinel addresses (`host:port`); the master is asked of them.
     #[serde(default)]
-    pub sentinels: Vec<String>,
+    pub sentinels: Vec<HostPort>,
     /// The master's name as the Sentinels know it.
     pub sentinel_master: Option<String>,
 }
@@ -84,36 +86,18 @@ impl StoreConfig {
         if self.kind == StoreKind::Memory {
             return Ok(());
         }
-        let url = self.url.as_deref().unwrap_or("");
-        let tls = url.starts_with("rediss://");
+        // The URL and each Sentinel address were parsed at load (`values`); what is left are
+        // the rules between keys.
+        let tls = self.url.as_ref().is_some_and(RedisUrl::is_tls);
         if self.sentinels.is_empty() {
-            if url.is_empty() {
+            if self.url.is_none() {
                 return Err(cfg.invalid(
                     "store.url",
                     "is required with type = \"redis\" (or set store.sentinels)",
                 ));
             }
-            if !tls && !url.starts_with("redis://") {
-                return Err(cfg.invalid("store.url", "must start with redis:// or rediss://"));
-            }
-            url::Url::parse(url).map_err(|e| cfg.invalid("store.url", e.to_string()))?;
-        } else {
-            if self.sentinel_master.as_deref().unwrap_or("").is_empty() {
-                return Err(
-                    cfg.invalid("store.sentinel_master", "is required with store.sentinels")
-                );
-            }
-            for (i, s) in self.sentinels.iter().enumerate() {
-                let ok = s
-                    .rsplit_once(':')
-                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
-                if !ok {
-                    return Err(cfg.invalid(
-                        &format!("store.sentinels[{i}]"),
-                        format!("`{s}` is not host:port"),
-                    ));
-                }
-            }
+        } else if self.sentinel_master.as_deref().unwrap_or("").is_empty() {
+            return Err(cfg.invalid("store.sentinel_master", "is required with store.sentinels"));
         }
         if self.ca_file.is_some() && !tls {
             return Err(cfg.invalid(
@@ -121,8 +105,7 @@ impl StoreConfig {
                 "needs a rediss:// url (the CA checks the server's TLS certificate)",
             ));
         }
-        if self.password_file.is_some()
-            && url::Url::parse(url).is_ok_and(|u| u.password().is_some())
+        if self.password_file.is_some() && self.url.as_ref().is_some_and(|u| u.password().is_some())
         {
             return Err(cfg.invalid(
                 "store.password_file",

@@ -206,3 +206,61 @@ fn icws_backend_bad_values_name_the_key() {
         assert!(e.to_string().contains(key), "{body}: {e}");
     }
 }
+
+#[test]
+fn a_config_printed_with_debug_does_not_show_the_redis_password() {
+    let c = parse(&format!(
+        "{SECRET}[store]\ntype = \"redis\"\nurl = \"redis://idp:Hunter2Redis@r.example.com:6379/0\"\n"
+    ))
+    .unwrap();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("Hunter2Redis"), "{shown}");
+    assert!(
+        shown.contains("redis://idp:***@r.example.com:6379/0"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn store_and_ldap_values_are_typed_at_load_and_name_their_key_and_line() {
+    let ldap =
+        "[windows]\nrealms = [\"EX.COM\"]\n[windows.ldap]\nbase_dn = \"dc=x\"\ndomain = \"EX\"\n\
+                bind_dn = \"cn=svc\"\nbind_password_file = \"pw\"\n";
+    for (body, key, line, why) in [
+        (
+            "[store]\ntype = \"redis\"\nurl = \"http://u:Hunter2Redis@r.example.com\"".to_string(),
+            "store.url",
+            5,
+            "redis:// or rediss://",
+        ),
+        (
+            "[store]\ntype = \"redis\"\nsentinel_master = \"m\"\nsentinels = [\"10.0.0.5:26379\", \"10.0.0.6\"]".into(),
+            "store.sentinels[1]",
+            6,
+            "not host:port",
+        ),
+        (
+            format!("{ldap}urls = [\"ldaps://dc1\", \"http://dc2\"]"),
+            "windows.ldap.urls[1]",
+            10,
+            "not ldap or ldaps",
+        ),
+    ] {
+        let e = parse(&format!("{SECRET}{body}\n")).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("key `{key}`"))
+                && e.contains(&format!("line {line}"))
+                && e.contains(why),
+            "{body}: {e}"
+        );
+        assert!(!e.contains("Hunter2Redis"), "{e}");
+    }
+    let c = parse(&format!(
+        "{SECRET}[store]\ntype = \"redis\"\nsentinel_master = \"m\"\nsentinels = [\"[::1]:26379\"]\nurl = \"rediss://:pw@unused/3\"\n"
+    ))
+    .unwrap();
+    let s = &c.store.sentinels[0];
+    assert_eq!((s.host(), s.port()), ("::1", 26379));
+    let url = c.store.url.as_ref().unwrap();
+    assert!(url.is_tls() && url.db() == Some(3));
+}

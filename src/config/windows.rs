@@ -5,7 +5,7 @@
 //! Reading the keytab and the CA file, and talking to a KDC or a directory, is `windows`'s job
 //! at start-up.
 
-use crate::values::duration;
+use crate::values::{duration, LdapUrl};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -49,7 +49,7 @@ pub struct WindowsConfig {
 #[serde(deny_unknown_fields)]
 pub struct LdapConfig {
     /// `ldaps://` or `ldap://` (with StartTLS) servers, tried in order.
-    pub urls: Vec<String>,
+    pub urls: Vec<LdapUrl>,
     pub base_dn: String,
     #[serde(default = "default_user_filter")]
     pub user_filter: String,
@@ -173,11 +173,7 @@ impl WindowsConfig {
 impl LdapConfig {
     /// True when a password may cross the network in clear.
     pub fn plaintext(&self) -> bool {
-        self.danger_allow_plaintext
-            && self
-                .urls
-                .iter()
-                .any(|u| u.starts_with("ldap://") && !self.starttls)
+        self.danger_allow_plaintext && self.urls.iter().any(|u| !u.is_tls() && !self.starttls)
     }
 
     fn validate(&self) -> Result<(), (String, String)> {
@@ -188,30 +184,16 @@ impl LdapConfig {
                 "needs at least one server, e.g. [\"ldaps://dc1.example.com\"]".into(),
             );
         }
+        // Scheme and host were checked at load (`LdapUrl`); plain LDAP depends on two keys.
         for (i, u) in self.urls.iter().enumerate() {
-            let parsed = url::Url::parse(u).map_err(|e| (format!("urls[{i}]"), e.to_string()))?;
-            match parsed.scheme() {
-                "ldaps" => {}
-                "ldap" if self.starttls => {}
-                "ldap" if self.danger_allow_plaintext => {}
-                "ldap" => {
-                    return bad(
-                        &format!("urls[{i}]"),
-                        format!(
-                            "`{u}` without StartTLS would send Windows passwords in clear; use ldaps://, \
-                             keep starttls = true, or (lab only) set danger_allow_plaintext = true"
-                        ),
-                    )
-                }
-                s => {
-                    return bad(
-                        &format!("urls[{i}]"),
-                        format!("`{s}` is not ldap or ldaps"),
-                    )
-                }
-            }
-            if parsed.host_str().is_none_or(str::is_empty) {
-                return bad(&format!("urls[{i}]"), format!("`{u}` names no host"));
+            if !u.is_tls() && !self.starttls && !self.danger_allow_plaintext {
+                return bad(
+                    &format!("urls[{i}]"),
+                    format!(
+                        "`{u}` without StartTLS would send Windows passwords in clear; use ldaps://, \
+                         keep starttls = true, or (lab only) set danger_allow_plaintext = true"
+                    ),
+                );
             }
         }
         if self.base_dn.trim().is_empty() {

@@ -78,7 +78,7 @@ impl Check for Ldap {
             .await
             .into_iter()
             .map(|(url, r)| {
-                let how = if url.starts_with("ldap://") && !l.starttls {
+                let how = if !url.is_tls() && !l.starttls {
                     "plain LDAP (danger_allow_plaintext)"
                 } else {
                     how.as_str()

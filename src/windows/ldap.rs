@@ -15,6 +15,7 @@
 
 use crate::backend::bound::Bound;
 use crate::config::LdapConfig;
+use crate::values::LdapUrl;
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -46,7 +47,7 @@ pub struct DirectoryUser {
 }
 
 pub struct LdapChecker {
-    urls: Vec<String>,
+    urls: Vec<LdapUrl>,
     base_dn: String,
     user_filter: String,
     bind_dn: String,
@@ -132,7 +133,7 @@ impl LdapChecker {
     }
 
     /// The servers, for the start-up log.
-    pub fn urls(&self) -> &[String] {
+    pub fn urls(&self) -> &[LdapUrl] {
         &self.urls
     }
 
@@ -157,7 +158,7 @@ impl LdapChecker {
 
     async fn each_server<'a, F, Fut>(&'a self, mut ask: F) -> Result<DirectoryUser, LdapError>
     where
-        F: FnMut(&'a str) -> Fut,
+        F: FnMut(&'a LdapUrl) -> Fut,
         Fut: std::future::Future<Output = Step<DirectoryUser>>,
     {
         // Held across every server tried: one check is one place, however many it asks.
@@ -184,7 +185,7 @@ impl LdapChecker {
 
     /// Binds as the service account on each server in turn, each bounded by `timeout`
     /// (`doctor`'s check): every server's result, the error in words.
-    pub async fn bind_each(&self) -> Vec<(String, Result<(), String>)> {
+    pub async fn bind_each(&self) -> Vec<(LdapUrl, Result<(), String>)> {
         let mut out = Vec::new();
         for url in &self.urls {
             let r = match tokio::time::timeout(self.timeout, self.on_server_bind(url)).await {
@@ -197,12 +198,13 @@ impl LdapChecker {
     }
 
     /// Connects (StartTLS as configured) and binds as the service account, then unbinds.
-    async fn on_server_bind(&self, url: &str) -> Result<(), String> {
-        let (conn, mut ldap) = match LdapConnAsync::with_settings(self.settings(url), url).await {
-            Ok(v) => v,
-            Err(ldap3::LdapError::Timeout { .. }) => return Err("timed out".into()),
-            Err(e) => return Err(format!("could not connect: {e}")),
-        };
+    async fn on_server_bind(&self, url: &LdapUrl) -> Result<(), String> {
+        let (conn, mut ldap) =
+            match LdapConnAsync::from_url_with_settings(self.settings(url), url.url()).await {
+                Ok(v) => v,
+                Err(ldap3::LdapError::Timeout { .. }) => return Err("timed out".into()),
+                Err(e) => return Err(format!("could not connect: {e}")),
+            };
         let driver = tokio::spawn(async move {
             if let Err(e) = conn.drive().await {
                 tracing::debug!("LDAP connection ended: {e}");
@@ -228,10 +230,10 @@ impl LdapChecker {
         r
     }
 
-    fn settings(&self, url: &str) -> LdapConnSettings {
+    fn settings(&self, url: &LdapUrl) -> LdapConnSettings {
         let mut s = LdapConnSettings::new()
             .set_conn_timeout(self.timeout)
-            .set_starttls(self.starttls && url.starts_with("ldap://"));
+            .set_starttls(self.starttls && !url.is_tls());
         if let Some(t) = &self.tls {
             s = s.set_config(t.clone());
         }
@@ -240,15 +242,16 @@ impl LdapChecker {
 
     async fn on_server(
         &self,
-        url: &str,
+        url: &LdapUrl,
         user: &str,
         password: Option<&SecretString>,
     ) -> Step<DirectoryUser> {
-        let (conn, mut ldap) = match LdapConnAsync::with_settings(self.settings(url), url).await {
-            Ok(v) => v,
-            Err(ldap3::LdapError::Timeout { .. }) => return Step::Next("timed out".into()),
-            Err(e) => return Step::Next(format!("could not connect: {e}")),
-        };
+        let (conn, mut ldap) =
+            match LdapConnAsync::from_url_with_settings(self.settings(url), url.url()).await {
+                Ok(v) => v,
+                Err(ldap3::LdapError::Timeout { .. }) => return Step::Next("timed out".into()),
+                Err(e) => return Step::Next(format!("could not connect: {e}")),
+            };
         let driver = tokio::spawn(async move {
             if let Err(e) = conn.drive().await {
                 tracing::debug!("LDAP connection ended: {e}");

@@ -385,6 +385,49 @@ pub fn pysaml2_as(command: &str, md: &str, sp: (&str, &str), rest: &[&str]) -> (
     pysaml2(&args)
 }
 
+/// A signing pair of an SP of the tests, written to `<dir>/<name>.key` and `.crt`.
+pub struct SpKeys {
+    pub key: PathBuf,
+    pub cert: PathBuf,
+}
+
+impl SpKeys {
+    pub fn new(dir: &Path, name: &str) -> SpKeys {
+        let pair = pureconnect_idp::keys::generate::self_signed(name, 2048, 30, &[]).unwrap();
+        let (key, cert) = (
+            dir.join(format!("{name}.key")),
+            dir.join(format!("{name}.crt")),
+        );
+        std::fs::write(&key, &pair.key_pem).unwrap();
+        std::fs::write(&cert, &pair.cert_pem).unwrap();
+        SpKeys { key, cert }
+    }
+
+    /// pysaml2 as the SP `sp`, signing with this pair: `command` by `binding`, with `rest`.
+    pub fn signed(
+        &self,
+        command: &str,
+        md: &str,
+        sp: (&str, &str),
+        binding: &str,
+        rest: &[&str],
+    ) -> Value {
+        let mut args = vec![
+            "--binding",
+            binding,
+            "--sign",
+            "--key",
+            self.key.to_str().unwrap(),
+            "--cert",
+            self.cert.to_str().unwrap(),
+        ];
+        args.extend_from_slice(rest);
+        let (ok, v) = pysaml2_as(command, md, sp, &args);
+        assert!(ok, "{v}");
+        v
+    }
+}
+
 /// pysaml2 as the SP `sp` checks the SAMLResponse `resp` (base64); `rest` names the request
 /// (or allows an unsolicited one) and what the SP wants signed.
 pub fn sp_verify_as(

@@ -6,7 +6,6 @@
 use crate::common::*;
 use pureconnect_idp::saml::signature::sign_redirect;
 use serde_json::Value;
-use std::path::PathBuf;
 
 const SP2_ID: &str = "urn:test:sp2";
 const SP2_ACS: &str = "https://sp2.test/acs";
@@ -16,48 +15,27 @@ struct Signing {
     fx: Fixture,
     idp: TestIdp,
     md: String,
-    key: PathBuf,
-    cert: PathBuf,
+    keys: SpKeys,
 }
 
 async fn signing() -> Signing {
     let fx = Fixture::new();
-    let pair = pureconnect_idp::keys::generate::self_signed("sp2", 2048, 30, &[]).unwrap();
-    let (key, cert) = (fx.path().join("sp2.key"), fx.path().join("sp2.crt"));
-    std::fs::write(&key, &pair.key_pem).unwrap();
-    std::fs::write(&cert, &pair.cert_pem).unwrap();
+    let keys = SpKeys::new(fx.path(), "sp2");
     let sp2 = format!(
         "[[service_providers]]\nentity_id = \"{SP2_ID}\"\nacs_urls = [\"{SP2_ACS}\"]\n\
          require_signed_requests = true\ncertificate_file = \"{}\"\nslo_url = \"https://sp2.test/slo\"\n",
-        cert.display()
+        keys.cert.display()
     );
     let idp = TestIdp::start(fx.config("assertion", &sp2)).await;
     let md = idp.metadata_file(fx.path()).await.display().to_string();
-    Signing {
-        fx,
-        idp,
-        md,
-        key,
-        cert,
-    }
+    Signing { fx, idp, md, keys }
 }
 
 impl Signing {
     /// pysaml2 as SP2, signing by HTTP-Redirect: `command` with `args`.
     fn signed(&self, command: &str, args: &[&str]) -> Value {
-        let mut all = vec![
-            "--binding",
-            "redirect",
-            "--sign",
-            "--key",
-            self.key.to_str().unwrap(),
-            "--cert",
-            self.cert.to_str().unwrap(),
-        ];
-        all.extend_from_slice(args);
-        let (ok, v) = pysaml2_as(command, &self.md, (SP2_ID, SP2_ACS), &all);
-        assert!(ok, "{v}");
-        v
+        self.keys
+            .signed(command, &self.md, (SP2_ID, SP2_ACS), "redirect", args)
     }
 
     /// A signed Redirect AuthnRequest.
@@ -83,7 +61,8 @@ impl Signing {
     /// The SSO URL with `xml` signed by SP2's key over the Redirect query (no RelayState).
     fn signed_url(&self, xml: &str) -> String {
         let key =
-            openssl::pkey::PKey::private_key_from_pem(&std::fs::read(&self.key).unwrap()).unwrap();
+            openssl::pkey::PKey::private_key_from_pem(&std::fs::read(&self.keys.key).unwrap())
+                .unwrap();
         let encoded = pureconnect_idp::saml::binding::encode_redirect(xml);
         let q = sign_redirect("SAMLRequest", &encoded, None, &key).unwrap();
         format!("{}&{q}", self.idp.login_url())

@@ -5,7 +5,7 @@
 use crate::common::*;
 use pureconnect_idp::i18n::Lang;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const SP2_ID: &str = "urn:test:sp2";
 const SP2_ACS: &str = "https://sp2.test/acs";
@@ -13,18 +13,14 @@ const SP2_SLO: &str = "https://sp2.test/slo";
 const SECRET_B: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
 struct Sp2 {
-    key: PathBuf,
-    cert: PathBuf,
+    keys: SpKeys,
 }
 
 impl Sp2 {
     fn new(dir: &Path) -> Sp2 {
-        let pair = pureconnect_idp::keys::generate::self_signed("sp2", 2048, 30, &[]).unwrap();
-        let key = dir.join("sp2.key");
-        let cert = dir.join("sp2.crt");
-        std::fs::write(&key, &pair.key_pem).unwrap();
-        std::fs::write(&cert, &pair.cert_pem).unwrap();
-        Sp2 { key, cert }
+        Sp2 {
+            keys: SpKeys::new(dir, "sp2"),
+        }
     }
 
     fn config_entry(&self) -> String {
@@ -32,28 +28,16 @@ impl Sp2 {
             "[[service_providers]]\nentity_id = \"{SP2_ID}\"\nalias = \"sp2\"\nacs_urls = [\"{SP2_ACS}\", \"https://sp2.test/acs-b\"]\n\
              sign = \"both\"\nallow_idp_initiated = true\nrequire_signed_requests = true\n\
              certificate_file = \"{}\"\nslo_url = \"{SP2_SLO}\"\n",
-            self.cert.display()
+            self.keys.cert.display()
         )
     }
 
     /// pysaml2 as SP2: an AuthnRequest (signed unless `unsigned`) with extra flags.
     fn authn(&self, md: &str, binding: &str, extra: &[&str]) -> Value {
-        let mut args = vec![
-            "--binding",
-            binding,
-            "--relay-state",
-            "rs two",
-            "--sign",
-            "--key",
-            self.key.to_str().unwrap(),
-            "--cert",
-            self.cert.to_str().unwrap(),
-            "--show-xml",
-        ];
+        let mut args = vec!["--relay-state", "rs two", "--show-xml"];
         args.extend_from_slice(extra);
-        let (ok, v) = pysaml2_as("authn", md, (SP2_ID, SP2_ACS), &args);
-        assert!(ok, "{v}");
-        v
+        self.keys
+            .signed("authn", md, (SP2_ID, SP2_ACS), binding, &args)
     }
 
     fn verify(&self, dir: &Path, md: &str, resp: &str, rid: Option<&str>) -> (bool, Value) {
@@ -363,30 +347,22 @@ fn verify_logout(md: &str, lr: &Value, location: &str) -> (bool, Value) {
 }
 
 fn logout_request(sp2: &Sp2, md: &str, binding: &str, session_index: &str) -> Value {
-    let (ok, v) = pysaml2_as(
+    sp2.keys.signed(
         "logout",
         md,
         (SP2_ID, SP2_ACS),
+        binding,
         &[
             "--name-id",
             "agent1@example.com",
             "--session-index",
             session_index,
-            "--binding",
-            binding,
             "--relay-state",
             "bye now",
-            "--sign",
-            "--key",
-            sp2.key.to_str().unwrap(),
-            "--cert",
-            sp2.cert.to_str().unwrap(),
             "--slo",
             SP2_SLO,
         ],
-    );
-    assert!(ok, "{v}");
-    v
+    )
 }
 
 /// Signs in through SP2 and returns the SessionIndex.

@@ -9,6 +9,7 @@
 
 use crate::config::StoreConfig;
 use crate::store::health::Health;
+use crate::values::RedisUrl;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use ::redis::{Client, ConnectionAddr, IntoConnectionInfo, RedisError, RedisResult, TlsMode};
@@ -74,25 +75,29 @@ impl Link {
             None => None,
         };
         let certs = tls_certs(cfg).map_err(|m| ("store.ca_file", m))?;
-        let url = cfg.url.as_deref().unwrap_or("");
-        let source = if cfg.sentinels.is_empty() {
-            let mut info = url
-                .into_connection_info()
+        let source = match (&cfg.url, cfg.sentinels.is_empty()) {
+            (Some(url), true) => {
+                let mut info = url
+                    .url()
+                    .clone()
+                    .into_connection_info()
+                    .map_err(|e| ("store.url", describe(&e)))?;
+                if let Some(pw) = &password {
+                    let r = info.redis_settings().clone().set_password(pw);
+                    info = info.set_redis_settings(r);
+                }
+                let client = match certs {
+                    Some(c) => Client::build_with_tls(info, c),
+                    None => Client::open(info),
+                }
                 .map_err(|e| ("store.url", describe(&e)))?;
-            if let Some(pw) = &password {
-                let r = info.redis_settings().clone().set_password(pw);
-                info = info.set_redis_settings(r);
+                Source::Direct(client)
             }
-            let client = match certs {
-                Some(c) => Client::build_with_tls(info, c),
-                None => Client::open(info),
-            }
-            .map_err(|e| ("store.url", describe(&e)))?;
-            Source::Direct(client)
-        } else {
-            Source::Sentinel(tokio::sync::Mutex::new(
-                sentinel_client(cfg, url, password, certs).map_err(|e| ("store.sentinels", e))?,
-            ))
+            (None, true) => return Err(("store.url", "is required with type = \"redis\"".into())),
+            (url, false) => Source::Sentinel(tokio::sync::Mutex::new(
+                sentinel_client(cfg, url.as_ref(), password, certs)
+                    .map_err(|e| ("store.sentinels", e))?,
+            )),
         };
         let link = Link {
             source,
@@ -210,32 +215,29 @@ impl Link {
 /// `host:port` of each Sentinel; the master's credentials, database and TLS from the URL.
 fn sentinel_client(
     cfg: &StoreConfig,
-    url: &str,
+    url: Option<&RedisUrl>,
     password: Option<String>,
     certs: Option<::redis::TlsCertificates>,
 ) -> Result<SentinelClient, String> {
     let addrs = cfg
         .sentinels
         .iter()
-        .map(|s| {
-            let (h, p) = s.rsplit_once(':').unwrap_or((s, "26379"));
-            ConnectionAddr::Tcp(h.to_string(), p.parse().unwrap_or(26379))
-        })
+        .map(|s| ConnectionAddr::Tcp(s.host().to_string(), s.port()))
         .collect::<Vec<_>>();
     let master = cfg.sentinel_master.as_deref().unwrap_or("mymaster");
     let mut b = SentinelClientBuilder::new(addrs, master, SentinelServerType::Master)
         .map_err(|e| describe(&e))?;
-    if let Ok(u) = url::Url::parse(url) {
-        if u.scheme() == "rediss" {
+    if let Some(u) = url {
+        if u.is_tls() {
             b = b.set_client_to_redis_tls_mode(TlsMode::Secure);
         }
-        if !u.username().is_empty() {
-            b = b.set_client_to_redis_username(u.username());
+        if let Some(user) = u.username() {
+            b = b.set_client_to_redis_username(&user);
         }
         if let Some(pw) = u.password() {
-            b = b.set_client_to_redis_password(pw);
+            b = b.set_client_to_redis_password(&pw);
         }
-        if let Ok(db) = u.path().trim_start_matches('/').parse::<i64>() {
+        if let Some(db) = u.db() {
             b = b.set_client_to_redis_db(db);
         }
     }

@@ -20,11 +20,7 @@ async fn store_up(idp: &TestIdp) -> Option<bool> {
 
 /// A login on `a` whose form is then replayed to `b`: whether `b` refused it.
 async fn replay_refused(a: &TestIdp, b: &TestIdp) -> bool {
-    let c = client();
-    let form = get(&c, &request_url(&a.base)).await;
-    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
-    assert!(autopost(&done.body).is_some(), "{}", done.body);
-    let replay = submit_to(&c, &b.base, &form.body, "agent1", "agent1").await;
+    let replay = replayed_to_b(a, b).await;
     replay.status == 400 && autopost(&replay.body).is_none()
 }
 
@@ -33,9 +29,7 @@ async fn with_redis_stopped_logins_go_on_readyz_says_so_and_sharing_resumes() {
     let mut redis = Redis::start();
     let fx = Fixture::new();
     let store = redis.store_table(fx.path(), SLACK);
-    let a = instance(&fx, &store, THROTTLE).await;
-    let b = instance(&fx, &store, THROTTLE).await;
-    until_shared(&[&a, &b]).await;
+    let (a, b) = pair(&fx, &store, THROTTLE).await;
     assert!(replay_refused(&a, &b).await, "shared before the outage");
     assert!(!degraded(&readyz(&a).await));
     assert_eq!(store_up(&a).await, Some(true));

@@ -165,6 +165,24 @@ pub async fn instance(fx: &Fixture, store: &str, throttle: &str) -> TestIdp {
     TestIdp::start(cfg).await
 }
 
+/// Two instances on `store` (and `throttle`), once both say their store is up.
+pub async fn pair(fx: &Fixture, store: &str, throttle: &str) -> (TestIdp, TestIdp) {
+    let a = instance(fx, store, throttle).await;
+    let b = instance(fx, store, throttle).await;
+    until_shared(&[&a, &b]).await;
+    (a, b)
+}
+
+/// A login finished on `a` (asserted), whose form, cookies and all, is then posted to `b`:
+/// what `b` answered.
+pub async fn replayed_to_b(a: &TestIdp, b: &TestIdp) -> Page {
+    let c = client();
+    let form = get(&c, &request_url(&a.base)).await;
+    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
+    assert!(autopost(&done.body).is_some(), "{}", done.body);
+    submit_to(&c, &b.base, &form.body, "agent1", "agent1").await
+}
+
 /// A credential POST of the form on `form` to `base` (whatever instance made the form).
 pub async fn submit_to(c: &reqwest::Client, base: &str, form: &str, user: &str, pw: &str) -> Page {
     let (action, mut fields) = login_form(form);

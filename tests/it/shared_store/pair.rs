@@ -9,9 +9,7 @@ async fn five_failures_split_between_a_and_b_lock_the_user_on_both() {
     let redis = Redis::start();
     let fx = Fixture::new();
     let store = redis.store_table(fx.path(), SLACK);
-    let a = instance(&fx, &store, THROTTLE).await;
-    let b = instance(&fx, &store, THROTTLE).await;
-    until_shared(&[&a, &b]).await;
+    let (a, b) = pair(&fx, &store, THROTTLE).await;
     let c = client();
     for (i, idp) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
         let p = login(&c, idp, "agent1", "wrong").await;
@@ -35,15 +33,8 @@ async fn a_form_completed_on_a_and_replayed_to_b_is_refused() {
     let redis = Redis::start();
     let fx = Fixture::new();
     let store = redis.store_table(fx.path(), SLACK);
-    let a = instance(&fx, &store, THROTTLE).await;
-    let b = instance(&fx, &store, THROTTLE).await;
-    until_shared(&[&a, &b]).await;
-    let c = client();
-    let form = get(&c, &request_url(&a.base)).await;
-    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
-    assert!(autopost(&done.body).is_some(), "{}", done.body);
-    // The same form, cookies and all, posted to the other instance.
-    let replay = submit_to(&c, &b.base, &form.body, "agent1", "agent1").await;
+    let (a, b) = pair(&fx, &store, THROTTLE).await;
+    let replay = replayed_to_b(&a, &b).await;
     assert_eq!(replay.status, 400, "{}", replay.body);
     assert!(autopost(&replay.body).is_none(), "B answered a used form");
     let used = pureconnect_idp::i18n::Lang::from_tag("en-US")
@@ -60,9 +51,7 @@ async fn a_logout_on_a_revokes_the_session_on_b_within_a_second() {
     let redis = Redis::start();
     let fx = Fixture::new();
     let store = redis.store_table(fx.path(), SLACK);
-    let a = instance(&fx, &store, THROTTLE).await;
-    let b = instance(&fx, &store, THROTTLE).await;
-    until_shared(&[&a, &b]).await;
+    let (a, b) = pair(&fx, &store, THROTTLE).await;
     // One browser for both (cookies are per host, not per port), and a copy of its cookies.
     let c = client();
     let form = get(&c, &request_url(&a.base)).await;
@@ -99,16 +88,13 @@ const SIGNER_ACS: &str = "https://signer.test/acs";
 async fn a_signed_request_received_by_a_and_replayed_to_b_is_refused() {
     let redis = Redis::start();
     let fx = Fixture::new();
-    let pair = pureconnect_idp::keys::generate::self_signed("signer", 2048, 30, &[]).unwrap();
-    let (key, cert) = (fx.path().join("signer.key"), fx.path().join("signer.crt"));
-    std::fs::write(&key, &pair.key_pem).unwrap();
-    std::fs::write(&cert, &pair.cert_pem).unwrap();
+    let signer = SpKeys::new(fx.path(), "signer");
     // Both instances under one public base, so the request's Destination is right on both.
     let extra = format!(
         "{}\n[[service_providers]]\nentity_id = \"{SIGNER_ID}\"\nacs_urls = [\"{SIGNER_ACS}\"]\n\
          require_signed_requests = true\ncertificate_file = \"{}\"\n",
         redis.store_table(fx.path(), SLACK),
-        cert.display()
+        signer.cert.display()
     );
     let cfg = || {
         fx.config_full(
@@ -123,17 +109,7 @@ async fn a_signed_request_received_by_a_and_replayed_to_b_is_refused() {
     let b = TestIdp::start(cfg()).await;
     until_shared(&[&a, &b]).await;
     let md = a.metadata_file(fx.path()).await.display().to_string();
-    let args = [
-        "--binding",
-        "redirect",
-        "--sign",
-        "--key",
-        key.to_str().unwrap(),
-        "--cert",
-        cert.to_str().unwrap(),
-    ];
-    let (ok, req) = pysaml2_as("authn", &md, (SIGNER_ID, SIGNER_ACS), &args);
-    assert!(ok, "{req}");
+    let req = signer.signed("authn", &md, (SIGNER_ID, SIGNER_ACS), "redirect", &[]);
     let query = req["url"]
         .as_str()
         .unwrap()

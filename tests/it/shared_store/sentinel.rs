@@ -56,14 +56,8 @@ async fn through_a_sentinel_the_pair_finds_the_master_and_shares() {
         sentinel.port,
         pw.display()
     );
-    let a = instance(&fx, &store, "").await;
-    let b = instance(&fx, &store, "").await;
-    until_shared(&[&a, &b]).await;
-    let c = client();
-    let form = get(&c, &request_url(&a.base)).await;
-    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
-    assert!(autopost(&done.body).is_some(), "{}", done.body);
-    let replay = submit_to(&c, &b.base, &form.body, "agent1", "agent1").await;
+    let (a, b) = pair(&fx, &store, "").await;
+    let replay = replayed_to_b(&a, &b).await;
     assert_eq!(
         replay.status, 400,
         "B accepted A's used form: {}",

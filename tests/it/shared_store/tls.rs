@@ -29,14 +29,8 @@ async fn over_tls_with_the_configured_ca_the_pair_shares_and_with_another_ca_it_
     std::fs::write(&ca, &pki.ca_pem).unwrap();
     let redis = Redis::start_tls(&cert, &key);
     let store = tls_store(fx.path(), &redis, &ca);
-    let a = instance(&fx, &store, "").await;
-    let b = instance(&fx, &store, "").await;
-    until_shared(&[&a, &b]).await;
-    let c = client();
-    let form = get(&c, &request_url(&a.base)).await;
-    let done = submit_to(&c, &a.base, &form.body, "agent1", "agent1").await;
-    assert!(autopost(&done.body).is_some(), "{}", done.body);
-    let replay = submit_to(&c, &b.base, &form.body, "agent1", "agent1").await;
+    let (a, b) = pair(&fx, &store, "").await;
+    let replay = replayed_to_b(&a, &b).await;
     assert_eq!(
         replay.status, 400,
         "B accepted A's used form over TLS: {}",

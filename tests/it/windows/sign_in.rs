@@ -264,36 +264,19 @@ async fn a_signed_request_challenged_then_retried_with_the_token_is_answered_onc
     let keytab = fx.path().join("http.keytab");
     kdc.add_service("HTTP/localhost", &keytab);
     kdc.add_user("agent1", "agent1-krb-pw");
-    let pair = pureconnect_idp::keys::generate::self_signed("sp2", 2048, 30, &[]).unwrap();
-    let (key, cert) = (fx.path().join("sp2.key"), fx.path().join("sp2.crt"));
-    std::fs::write(&key, &pair.key_pem).unwrap();
-    std::fs::write(&cert, &pair.cert_pem).unwrap();
+    let sp2 = SpKeys::new(fx.path(), "sp2");
     let cfg = fx.config(
         "assertion",
         &format!(
             "[[service_providers]]\nentity_id = \"{SP2_ID}\"\nacs_urls = [\"{SP2_ACS}\"]\n\
              require_signed_requests = true\ncertificate_file = \"{}\"\n\
              [windows]\nkeytab = \"http.keytab\"\nrealms = [\"EXAMPLE.COM\"]\n",
-            cert.display()
+            sp2.cert.display()
         ),
     );
     let idp = TestIdp::start(cfg).await;
     let md = idp.metadata_file(fx.path()).await.display().to_string();
-    let (ok, req) = pysaml2_as(
-        "authn",
-        &md,
-        (SP2_ID, SP2_ACS),
-        &[
-            "--binding",
-            "redirect",
-            "--sign",
-            "--key",
-            key.to_str().unwrap(),
-            "--cert",
-            cert.to_str().unwrap(),
-        ],
-    );
-    assert!(ok, "{req}");
+    let req = sp2.signed("authn", &md, (SP2_ID, SP2_ACS), "redirect", &[]);
     let url = req["url"].as_str().unwrap().to_string();
     let send = |auth: Option<String>| {
         let url = url.clone();

@@ -72,6 +72,12 @@ pub struct LdapConfig {
     /// The longest one server may take (connect, bind, search), before the next is tried.
     #[serde(default = "default_ldap_timeout", deserialize_with = "duration")]
     pub timeout: Duration,
+    /// Directory checks (the user's, and the mail lookups) in flight at once; beyond, they wait.
+    #[serde(default = "default_ldap_max_concurrent")]
+    pub max_concurrent: usize,
+    /// The longest a check waits for one of `max_concurrent` before the "busy" page.
+    #[serde(default = "default_ldap_max_wait", deserialize_with = "duration")]
+    pub max_wait: Duration,
 }
 
 fn default_user_filter() -> String {
@@ -81,6 +87,12 @@ fn yes() -> bool {
     true
 }
 fn default_ldap_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_ldap_max_concurrent() -> usize {
+    16
+}
+fn default_ldap_max_wait() -> Duration {
     Duration::from_secs(5)
 }
 
@@ -212,6 +224,12 @@ impl LdapConfig {
         if self.timeout.is_zero() {
             return bad("timeout", "must be more than 0 seconds".into());
         }
+        if self.max_concurrent == 0 {
+            return bad("max_concurrent", "must be at least 1".into());
+        }
+        if self.max_wait.is_zero() {
+            return bad("max_wait", "must be more than 0 seconds".into());
+        }
         Ok(())
     }
 }
@@ -273,6 +291,14 @@ mod tests {
             )
         ));
         assert_eq!(c.validate().unwrap_err().0, "windows.ldap.user_filter");
+        for (key, value) in [("max_concurrent", "0"), ("max_wait", "\"0s\"")] {
+            let c = parse(&format!("realms = [\"EX.COM\"]\n{LDAP}{key} = {value}\n"));
+            let (k, m) = c.validate().unwrap_err();
+            assert_eq!(k, format!("windows.ldap.{key}"), "{m}");
+        }
+        let c = parse(&format!("realms = [\"EX.COM\"]\n{LDAP}"));
+        let l = c.ldap.unwrap();
+        assert_eq!((l.max_concurrent, l.max_wait.as_secs()), (16, 5));
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 pub const MAX_PASSWORD: usize = 1024;
 /// Seconds a browser told "busy" is asked to wait before trying again.
-const BUSY_RETRY_AFTER: &str = "5";
+pub(super) const BUSY_RETRY_AFTER: &str = "5";
 
 /// A link back to the SP (the origin of its default ACS), for "start again".
 fn sp_home(state: &AppState, sp_id: Option<&str>) -> Option<String> {

@@ -101,6 +101,18 @@ pub async fn negotiate(cx: &Cx<'_>, login: &Login) -> Negotiated {
                     .into_response(),
             )
         }
+        Some(Err(WindowsError::Backend(AuthError::Busy) | WindowsError::Ldap(LdapError::Busy))) => {
+            tracing::warn!("Windows sign-in refused: too many sign-ins at once");
+            cx.audit(sp, "", "busy");
+            let mut r = PageError::new(StatusCode::SERVICE_UNAVAILABLE, "error.login_busy")
+                .on(&cx.page)
+                .into_response();
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(super::credentials::BUSY_RETRY_AFTER),
+            );
+            Negotiated::Answer(r)
+        }
         Some(Err(e)) => {
             // NTLM, an invalid, expired or replayed token, a foreign realm: the log says which.
             tracing::info!(client = %cx.origin.client_ip, "Negotiate refused: {e}");
@@ -145,6 +157,8 @@ pub async fn authenticate(
         FormName::OtherDomain => Err(AuthError::BadCredentials),
         FormName::Windows(nt) => w.by_password(&nt, password).await.map_err(|e| match e {
             WindowsError::Ldap(LdapError::Unavailable(m)) => AuthError::Unavailable(m),
+            // Not a verdict on the password: the throttle's reservation is released.
+            WindowsError::Ldap(LdapError::Busy) => AuthError::Busy,
             WindowsError::Ldap(LdapError::Ambiguous(n)) => {
                 AuthError::AccountProblem(format!("{nt} matched {n} directory entries"))
             }

@@ -9,7 +9,11 @@
 //! certificate checked against `ca_file` (or the system roots); plain `ldap://` only with
 //! `danger_allow_plaintext` (refused by `config` otherwise). Passwords are in no log or error.
 //! [`LdapChecker::bind_each`] is the service-account bind alone, for `doctor`.
+//! At most `max_concurrent` checks and lookups talk to the directory at once (a [`Bound`]);
+//! the rest wait up to `max_wait`, then are [`LdapError::Busy`], so a burst of form posts
+//! cannot open hundreds of connections at the domain controllers (`doctor` is not bounded).
 
+use crate::backend::bound::Bound;
 use crate::config::LdapConfig;
 use crate::values::LdapUrl;
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
@@ -30,6 +34,9 @@ pub enum LdapError {
     Ambiguous(usize),
     #[error("directory unavailable: {0}")]
     Unavailable(String),
+    /// `max_concurrent` checks are in flight and none ended within `max_wait`.
+    #[error("too many directory checks at once")]
+    Busy,
 }
 
 /// A directory entry the check found.
@@ -48,6 +55,8 @@ pub struct LdapChecker {
     tls: Option<Arc<rustls::ClientConfig>>,
     starttls: bool,
     timeout: Duration,
+    /// Checks in flight at once; the queue is bounded by `limits.max_concurrent` requests.
+    bound: Bound,
 }
 
 /// What asking one server gave.
@@ -119,6 +128,7 @@ impl LdapChecker {
             tls,
             starttls: cfg.starttls,
             timeout: cfg.timeout,
+            bound: Bound::new(cfg.max_concurrent, usize::MAX, cfg.max_wait),
         })
     }
 
@@ -151,6 +161,8 @@ impl LdapChecker {
         F: FnMut(&'a LdapUrl) -> Fut,
         Fut: std::future::Future<Output = Step<DirectoryUser>>,
     {
+        // Held across every server tried: one check is one place, however many it asks.
+        let _in_flight = self.bound.enter().await.map_err(|_| LdapError::Busy)?;
         let mut why = Vec::new();
         for url in &self.urls {
             match tokio::time::timeout(self.timeout, ask(url)).await {

@@ -5,15 +5,18 @@
 //! "is this `DOMAIN\user` and password right?"; both answer the same [`Principal`] the
 //! credential backends do, so everything after authentication is shared. The parts:
 //! [`negotiate`] (the header, NTLM refused), [`kerberos`] (the GSSAPI acceptor), [`ldap`]
-//! (the directory check), [`account`] (account names), [`mapper`] (account → CIC user).
+//! (the directory check), [`account`] (account names), [`mapper`] (account → CIC user),
+//! [`accepts`] (how many Kerberos accepts run at once).
 //! It never logs a token or a password.
 
+pub mod accepts;
 pub mod account;
 pub mod kerberos;
 pub mod ldap;
 pub mod mapper;
 pub mod negotiate;
 
+use crate::backend::bound::Bound;
 use crate::backend::{AuthError, CredentialBackend, Principal};
 use crate::config::WindowsConfig;
 use account::{FormName, NtUser};
@@ -46,6 +49,7 @@ pub enum WindowsError {
 /// Kerberos and LDAP sign-in as configured by `[windows]`.
 pub struct Windows {
     acceptor: Option<Arc<kerberos::Acceptor>>,
+    accepts: accepts::Accepts,
     ldap: Option<Arc<ldap::LdapChecker>>,
     cfg: WindowsConfig,
     mapper: mapper::Mapper,
@@ -76,6 +80,7 @@ impl Windows {
                 ldap: ldap.clone(),
             },
             acceptor,
+            accepts: accepts::Accepts::new(Bound::twice_the_cores()),
             ldap,
             cfg: cfg.clone(),
         })
@@ -128,9 +133,11 @@ impl Windows {
                 )))
             }
         };
-        let accepted = tokio::task::spawn_blocking(move || acceptor.accept(&raw))
+        let accepted = self
+            .accepts
+            .run(move || acceptor.accept(&raw))
             .await
-            .map_err(|e| WindowsError::Backend(AuthError::Unavailable(format!("GSSAPI: {e}"))))?
+            .map_err(WindowsError::Backend)?
             .map_err(WindowsError::Token)?;
         let (user, realm) = account::split_principal(&accepted.principal)
             .ok_or_else(|| WindowsError::NotAUser(accepted.principal.clone()))?;

@@ -207,6 +207,20 @@ impl SharedState for RedisState {
                 })
             }
         };
+        // This instance's own counts hold failures Redis never saw (those of an outage); in
+        // normal running they are a part of Redis's and refuse nothing it admits. The agent's
+        // known browser (path 1) is spared by both, as it always was.
+        if path == 2 {
+            if let Err(refusal) = local {
+                let taken = Shared {
+                    state: self.me.clone(),
+                    token,
+                    keys,
+                };
+                taken.settle(Outcome::Released).await;
+                return Err(refusal);
+            }
+        }
         let inner = RedisTicket {
             local: local.ok(),
             shared: Some(Shared {

@@ -98,6 +98,41 @@ async fn with_redis_stopped_logins_go_on_readyz_says_so_and_sharing_resumes() {
     b.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_counted_during_an_outage_still_refuse_once_redis_is_back() {
+    let mut redis = Redis::start();
+    let fx = Fixture::new();
+    let store = redis.store_table(fx.path(), SLACK);
+    let a = instance(&fx, &store, THROTTLE).await;
+    until_shared(&[&a]).await;
+    redis.stop();
+    let down = within(Duration::from_secs(5), || async {
+        degraded(&readyz(&a).await)
+    })
+    .await;
+    assert!(down.is_some(), "{}", readyz(&a).await.body);
+    // The user's budget (5) spent while Redis is down, each guess from a fresh browser: only
+    // this instance counts them, and it refuses the right password now.
+    for i in 0..5 {
+        let p = login(&client(), &a, "agent1", "wrong").await;
+        assert_ne!(p.status, 429, "guess {i} throttled early: {}", p.body);
+        assert!(autopost(&p.body).is_none());
+    }
+    let p = login(&client(), &a, "agent1", "agent1").await;
+    assert_eq!(p.status, 429, "{}", p.body);
+    // Redis comes back knowing nothing of them (it restarted; a pause would be the same).
+    redis.restart();
+    until_shared(&[&a]).await;
+    let p = login(&client(), &a, "agent1", "agent1").await;
+    assert_eq!(
+        p.status, 429,
+        "the failures of the outage were forgotten when Redis came back: {}",
+        p.body
+    );
+    assert!(autopost(&p.body).is_none());
+    a.stop().await;
+}
+
 /// A socket that takes connections and never reads nor answers: a Redis that hangs.
 fn silent_socket() -> (u16, std::thread::JoinHandle<()>) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -2,6 +2,7 @@
 //! `curl --negotiate` as the client (`capture`), an OpenLDAP `slapd` with StartTLS and a test
 //! CA standing in for Active Directory (`slapd`), and the ICWS double's NT-domain-user lookup.
 
+mod bound;
 mod capture;
 mod chromium;
 mod directory;

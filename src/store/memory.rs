@@ -97,6 +97,10 @@ impl SharedState for MemoryState {
         self.first_use_local(issuer, id, until)
     }
 
+    async fn request_seen(&self, issuer: &str, id: &str) -> bool {
+        self.seen.is_seen(issuer, id, Utc::now())
+    }
+
     fn revoke(&self, session_index: &str, until: i64) {
         self.revoked.revoke(session_index, until);
     }

@@ -102,6 +102,12 @@ pub trait SharedState: Send + Sync {
     /// already was (a replay).
     async fn first_use(&self, issuer: &str, id: &str, until: DateTime<Utc>) -> bool;
 
+    /// Whether signed request `id` of `issuer` is already recorded (by [`first_use`]), without
+    /// recording it: for a pass that leaves the recording to the answer.
+    ///
+    /// [`first_use`]: SharedState::first_use
+    async fn request_seen(&self, issuer: &str, id: &str) -> bool;
+
     /// Ends SSO session `session_index` until `until` (seconds since the epoch). Returns at
     /// once; a shared store tells the other instances in the background.
     fn revoke(&self, session_index: &str, until: i64);

@@ -46,6 +46,11 @@ pub async fn post_to_acs(cx: &Cx<'_>, login: &Login, outcome: Outcome) -> Respon
                 .into_response()
         }
     };
+    // At most one Response per signed request: one whose ID was not recorded on receipt (the
+    // Negotiate challenge pass) is recorded now, and refused if it was answered meanwhile.
+    if let Err(e) = super::receive::record_answer(state, origin, pending).await {
+        return e.on(page).into_response();
+    }
     let issuer = state.entity_id();
     let keys = state.keys.current();
     let org = state.config.idp.organization_name.clone();

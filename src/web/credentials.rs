@@ -120,6 +120,8 @@ async fn resume<'f>(cx: &Cx<'_>, form: &'f CredentialForm) -> Result<Returned<'f
         return Err(PageError::new(StatusCode::BAD_REQUEST, "error.form_used")
             .again(sp_home(state, Some(&pending.sp))));
     }
+    // The form of a challenge pass, whose signed request was answered since by another pass.
+    super::receive::check_unanswered(state, origin, &pending).await?;
     let Some(sp) = state.sps.get(&pending.sp) else {
         return Err(PageError::bad_request(
             "the service provider of this sign-in is no longer configured",

@@ -29,6 +29,12 @@ pub struct Pending {
     /// The `idp_browser` cookie value of the browser the form was shown to.
     #[serde(rename = "b")]
     pub browser: String,
+    /// Until when (seconds since the epoch) the signed request's ID is still to be recorded
+    /// as answered: set when the pass that received the request did not record it (the
+    /// Negotiate challenge), so the answer records it, the first answer winning. `None`:
+    /// nothing left to record (unsigned, IdP-initiated, or recorded on receipt).
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub unrecorded: Option<i64>,
 }
 
 impl Pending {

@@ -12,6 +12,7 @@ use super::form_guard;
 use super::login::{Cx, Login};
 use super::login_form::{self, FormView};
 use super::pages::PageError;
+use super::receive::check_unanswered;
 use super::sso_session;
 use super::windows::{self, Negotiated};
 use crate::saml::response::Status;
@@ -37,6 +38,9 @@ pub async fn proceed(cx: &Cx<'_>, mut login: Login) -> Result<Response, PageErro
         cx.audit(&login.sp, "", "no_passive");
         return Ok(post_to_acs(cx, &login, Outcome::Failure(Status::NoPassive)).await);
     }
+    // No form (nor challenge) for a signed request answered already: its answer would be a
+    // second one.
+    check_unanswered(cx.state, cx.origin, &login.pending).await?;
     let (browser, new_browser) = form_guard::browser_id(cx.headers);
     login.pending.browser = browser;
     login.pending.form_id = form_guard::new_form_id();

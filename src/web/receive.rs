@@ -3,14 +3,23 @@
 //! 400 page. The decoding, the signature rules and the protocol checks are all
 //! `saml::inbound`'s; this module adds only what needs the server: the registry, the replay
 //! check (the store's), the clock, and running an XML signature check off the async workers.
+//!
+//! A signed request is answered at most once. The ordinary pass records its ID on receipt
+//! (first use wins). The pass answered with the Negotiate challenge does not (the browser
+//! sends the very same request again with the token); its [`Pending`] says so, and then
+//! [`record_answer`] records the ID when that login is answered after all (SSO session,
+//! NoPassive, the form posted), refusing if another pass answered first, and
+//! [`check_unanswered`] refuses to show a form for a request already answered.
 
 use super::origin::Origin;
 use super::pages::PageError;
+use super::pending::Pending;
 use super::state::AppState;
 use crate::saml::inbound::{
     BindingKind, Expect, InboundError, Message, Params, Received, SpTrust, Validated,
 };
 use crate::sp::ServiceProvider;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// Receives the `SAMLRequest` in `params` (which came by `binding`) sent to our `endpoint`.
@@ -27,8 +36,9 @@ pub async fn receive<M: Message + Send + 'static>(
 }
 
 /// [`receive`], recording a signed request's ID as used only when `record` says so: not on
-/// the pass answered with the Negotiate challenge, whose request the browser sends again with
-/// the token (see `web::windows`).
+/// the pass that may be answered with the Negotiate challenge, whose request the browser
+/// sends again with the token (see `web::windows`). Such a pass leaves the ID to its answer
+/// (`Pending::unrecorded`, [`record_answer`], [`check_unanswered`]).
 pub async fn receive_in<M: Message + Send + 'static>(
     state: &AppState,
     record: bool,
@@ -88,4 +98,48 @@ pub async fn receive_in<M: Message + Send + 'static>(
         }
     }
     Ok((sp, validated))
+}
+
+/// The signed request of `pending` whose ID is still to be recorded: (issuer, ID, until).
+fn unrecorded(pending: &Pending) -> Option<(&str, &str, DateTime<Utc>)> {
+    let until = DateTime::from_timestamp(pending.unrecorded?, 0)?;
+    Some((&pending.sp, pending.request_id.as_deref()?, until))
+}
+
+fn replayed(origin: &Origin, issuer: &str, id: &str) -> PageError {
+    let e = InboundError::Replay(crate::saml::inbound::short(id));
+    tracing::warn!(client = %origin.client_ip, %issuer, "refused AuthnRequest: {e}");
+    PageError::bad_request(e.to_string())
+}
+
+/// Refuses the login of `pending` when its signed request, not recorded on receipt, was
+/// answered already by another pass. Records nothing; no store call when there is nothing
+/// left to record.
+pub async fn check_unanswered(
+    state: &AppState,
+    origin: &Origin,
+    pending: &Pending,
+) -> Result<(), PageError> {
+    match unrecorded(pending) {
+        Some((issuer, id, _)) if state.store.request_seen(issuer, id).await => {
+            Err(replayed(origin, issuer, id))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Records the signed request of `pending` as answered, when it was not on receipt; refused
+/// (the replay page) when another pass recorded it first. Called by every answer, right
+/// before the Response is made; no store call when there is nothing left to record.
+pub async fn record_answer(
+    state: &AppState,
+    origin: &Origin,
+    pending: &Pending,
+) -> Result<(), PageError> {
+    match unrecorded(pending) {
+        Some((issuer, id, until)) if !state.store.first_use(issuer, id, until).await => {
+            Err(replayed(origin, issuer, id))
+        }
+        _ => Ok(()),
+    }
 }

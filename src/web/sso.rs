@@ -31,7 +31,7 @@ pub async fn login_get(
         let params = split(raw.as_bytes())?;
         let query: LoginQuery = typed(params.others())?;
         if let Some(sealed) = query.state.as_deref() {
-            return super::windows::form_only(&cx, sealed);
+            return super::windows::form_only(&cx, sealed).await;
         }
         let login = if params.saml("SAMLRequest").is_none() && query.sp.is_some() {
             validate::idp_initiated(&cx, &params, &query)?

@@ -65,6 +65,10 @@ pub async fn authn_request(
             relay_state: received.relay_state,
             form_id: String::new(),
             browser: String::new(),
+            unrecorded: received
+                .replay_until
+                .filter(|_| !record)
+                .map(|t| t.timestamp()),
         },
         sp,
         ask: Ask {
@@ -108,6 +112,7 @@ pub fn idp_initiated(
             relay_state: params.relay_state().map(str::to_string),
             form_id: String::new(),
             browser: String::new(),
+            unrecorded: None,
         },
         sp,
         ask: Ask::default(),

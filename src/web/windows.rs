@@ -10,8 +10,10 @@
 //! Kerberos, LDAP and mapping work is `crate::windows`'s.
 //!
 //! The challenged request comes back with the token, and a browser sends the very same
-//! AuthnRequest again; the challenge pass therefore keeps its signed request ID out of the
-//! server's replay table ([`records_request_ids`]) and the retry records it.
+//! AuthnRequest again; the challenge pass therefore does not record its signed request ID on
+//! receipt ([`records_request_ids`]): the retry records it, and when the challenge pass is
+//! answered itself (SSO session, NoPassive) or its form is posted, the answer records it
+//! (`web::receive::record_answer`). Either way a signed request is answered once.
 
 use super::answer::{post_to_acs, Outcome};
 use super::login::{Cx, Login};
@@ -38,9 +40,10 @@ fn authorization<'a>(cx: &'a Cx<'_>) -> Option<&'a str> {
         .filter(|v| v.len() > 10 && v[..10].eq_ignore_ascii_case("negotiate "))
 }
 
-/// Whether a signed request's ID is recorded as used on this pass: always, except on a pass
+/// Whether a signed request's ID is recorded as used on receipt: always, except on a pass
 /// that may be answered with the Negotiate challenge (Negotiate on, no token yet), whose
-/// request the browser sends again with the token.
+/// request the browser sends again with the token. That pass leaves the recording to its
+/// answer, if it gives one (`Pending::unrecorded`).
 pub fn records_request_ids(cx: &Cx<'_>) -> bool {
     !(negotiates(cx.state) && authorization(cx).is_none())
 }
@@ -176,7 +179,7 @@ pub fn not_linked_page(cx: &Cx<'_>) -> Response {
 }
 
 /// The form of a sealed pending login, without Negotiate (the "different account" link).
-pub fn form_only(cx: &Cx<'_>, sealed: &str) -> Result<Response, PageError> {
+pub async fn form_only(cx: &Cx<'_>, sealed: &str) -> Result<Response, PageError> {
     let max_age = i64::try_from(cx.state.config.session.login_timeout.as_secs()).unwrap_or(600);
     let pending = Pending::unseal(&cx.state.sealer, sealed, max_age).map_err(|_| {
         PageError::new(StatusCode::BAD_REQUEST, "error.session_expired")
@@ -186,6 +189,7 @@ pub fn form_only(cx: &Cx<'_>, sealed: &str) -> Result<Response, PageError> {
         cx.state.sps.get(&pending.sp).ok_or_else(|| {
             PageError::bad_request("the service provider is no longer configured")
         })?;
+    super::receive::check_unanswered(cx.state, cx.origin, &pending).await?;
     Ok(login_form::render(
         cx,
         StatusCode::OK,

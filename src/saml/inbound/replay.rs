@@ -50,6 +50,13 @@ impl SeenIds {
         true
     }
 
+    /// Whether `id` from `issuer` is recorded and not yet expired at `now` (records nothing).
+    pub fn is_seen(&self, issuer: &str, id: &str, now: DateTime<Utc>) -> bool {
+        let m = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(&(issuer.to_string(), id.to_string()))
+            .is_some_and(|t| *t >= now.timestamp())
+    }
+
     pub fn len(&self) -> usize {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -77,5 +84,20 @@ mod tests {
             assert!(s.first_use("urn:a", &format!("_{i}x"), until, now));
         }
         assert!(s.len() <= 100);
+    }
+
+    #[test]
+    fn is_seen_reads_what_first_use_recorded_without_recording() {
+        let s = SeenIds::new(100);
+        let now = Utc::now();
+        let until = now + chrono::Duration::minutes(5);
+        assert!(!s.is_seen("urn:a", "_1", now));
+        assert!(
+            s.first_use("urn:a", "_1", until, now),
+            "the read recorded nothing"
+        );
+        assert!(s.is_seen("urn:a", "_1", now));
+        assert!(!s.is_seen("urn:b", "_1", now), "another SP's ID");
+        assert!(!s.is_seen("urn:a", "_1", until + chrono::Duration::seconds(1)));
     }
 }

@@ -264,6 +264,22 @@ impl SharedState for RedisState {
         shared != Some(false) && local
     }
 
+    async fn request_seen(&self, issuer: &str, id: &str) -> bool {
+        if self.local.seen.is_seen(issuer, id, Utc::now()) {
+            return true;
+        }
+        let key = self.names.key("req", &[issuer.as_bytes(), id.as_bytes()]);
+        self.link
+            .run(|mut c| async move {
+                ::redis::cmd("EXISTS")
+                    .arg(&key)
+                    .query_async::<bool>(&mut c)
+                    .await
+            })
+            .await
+            .unwrap_or(false)
+    }
+
     fn revoke(&self, session_index: &str, until: i64) {
         self.local.revoked.revoke(session_index, until);
         self.feed.push(session_index, until);

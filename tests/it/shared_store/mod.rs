@@ -5,6 +5,7 @@
 //! no persistence and a random password that the instances read from `store.password_file`.
 
 mod failures;
+mod negotiate;
 mod pair;
 mod sentinel;
 mod tls;

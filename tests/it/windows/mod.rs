@@ -10,6 +10,7 @@ mod expired;
 pub mod kdc;
 mod kerberos;
 mod linking;
+mod replay;
 mod sign_in;
 pub mod slapd;
 mod throttle_key;

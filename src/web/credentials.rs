@@ -28,8 +28,6 @@ use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 pub const MAX_PASSWORD: usize = 1024;
-/// Seconds a browser told "busy" is asked to wait before trying again.
-pub(super) const BUSY_RETRY_AFTER: &str = "5";
 
 /// A link back to the SP (the origin of its default ACS), for "start again".
 fn sp_home(state: &AppState, sp_id: Option<&str>) -> Option<String> {
@@ -265,7 +263,7 @@ async fn authenticate(cx: &Cx<'_>, back: &Returned<'_>) -> Response {
             );
             r.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER),
+                axum::http::HeaderValue::from_static(super::pages::BUSY_RETRY_AFTER),
             );
             r
         }

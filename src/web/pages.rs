@@ -9,7 +9,11 @@
 
 use super::reference::{self, Reference};
 
+/// Seconds a browser told "busy" (the 503 "too many sign-ins" answer) is asked to wait.
+pub const BUSY_RETRY_AFTER: &str = "5";
+
 /// The policy of every page but the auto-POST one.
+
 pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 use crate::i18n::Lang;
 use askama::Template;

@@ -109,7 +109,7 @@ pub async fn negotiate(cx: &Cx<'_>, login: &Login) -> Negotiated {
                 .into_response();
             r.headers_mut().insert(
                 header::RETRY_AFTER,
-                HeaderValue::from_static(super::credentials::BUSY_RETRY_AFTER),
+                HeaderValue::from_static(super::pages::BUSY_RETRY_AFTER),
             );
             Negotiated::Answer(r)
         }

@@ -13,7 +13,6 @@ use super::reference::{self, Reference};
 pub const BUSY_RETRY_AFTER: &str = "5";
 
 /// The policy of every page but the auto-POST one.
-
 pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 use crate::i18n::Lang;
 use askama::Template;

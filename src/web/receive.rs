@@ -10,6 +10,12 @@
 //! [`record_answer`] records the ID when that login is answered after all (SSO session,
 //! NoPassive, the form posted), refusing if another pass answered first, and
 //! [`check_unanswered`] refuses to show a form for a request already answered.
+//!
+//! How long an ID is kept: a signed request is fresh until its IssueInstant plus the clock
+//! skew ([`Validated::replay_until`]), but a form shown for it (and the "different account"
+//! link, which seals a new form) lives on for `session.login_timeout`. So every ID is kept
+//! until [`kept_until`], and a login whose request ID is still to be recorded is refused as
+//! expired past that moment: no form can outlive the record that stops its second answer.
 
 use super::origin::Origin;
 use super::pages::PageError;
@@ -91,7 +97,11 @@ pub async fn receive_in<M: Message + Send + 'static>(
     let validated = validated.map_err(refused)?;
     if let Some(until) = validated.replay_until.filter(|_| record) {
         let (issuer, id) = (validated.msg.issuer(), validated.msg.id());
-        if !state.store.first_use(issuer, id, until).await {
+        if !state
+            .store
+            .first_use(issuer, id, kept_until(state, until))
+            .await
+        {
             return Err(refused(InboundError::Replay(crate::saml::inbound::short(
                 id,
             ))));
@@ -100,10 +110,39 @@ pub async fn receive_in<M: Message + Send + 'static>(
     Ok((sp, validated))
 }
 
-/// The signed request of `pending` whose ID is still to be recorded: (issuer, ID, until).
-fn unrecorded(pending: &Pending) -> Option<(&str, &str, DateTime<Utc>)> {
-    let until = DateTime::from_timestamp(pending.unrecorded?, 0)?;
-    Some((&pending.sp, pending.request_id.as_deref()?, until))
+/// How long the ID of a signed request fresh until `fresh_until` is kept: as long as any form
+/// shown for it can still be posted.
+pub fn kept_until(state: &AppState, fresh_until: DateTime<Utc>) -> DateTime<Utc> {
+    let forms = chrono::Duration::from_std(state.config.session.login_timeout)
+        .unwrap_or(chrono::Duration::minutes(10));
+    fresh_until + forms
+}
+
+/// The signed request of `pending` whose ID is still to be recorded: (issuer, ID, kept until).
+/// Past that moment the login is refused as expired (see [`refuse_stale`]).
+fn unrecorded<'p>(
+    state: &AppState,
+    pending: &'p Pending,
+) -> Option<(&'p str, &'p str, DateTime<Utc>)> {
+    let fresh = DateTime::from_timestamp(pending.unrecorded?, 0)?;
+    Some((
+        &pending.sp,
+        pending.request_id.as_deref()?,
+        kept_until(state, fresh),
+    ))
+}
+
+/// A login whose request ID is still to be recorded, past the time that ID would be kept:
+/// recording it then would stop nothing, so the login is over.
+fn refuse_stale(origin: &Origin, until: DateTime<Utc>) -> Result<(), PageError> {
+    if Utc::now() <= until {
+        return Ok(());
+    }
+    tracing::info!(client = %origin.client_ip, "refused a login whose signed request is too old to be answered");
+    Err(
+        PageError::new(axum::http::StatusCode::BAD_REQUEST, "error.session_expired")
+            .detail("the signed request of this sign-in is too old to be answered"),
+    )
 }
 
 fn replayed(origin: &Origin, issuer: &str, id: &str) -> PageError {
@@ -120,12 +159,14 @@ pub async fn check_unanswered(
     origin: &Origin,
     pending: &Pending,
 ) -> Result<(), PageError> {
-    match unrecorded(pending) {
-        Some((issuer, id, _)) if state.store.request_seen(issuer, id).await => {
-            Err(replayed(origin, issuer, id))
-        }
-        _ => Ok(()),
+    let Some((issuer, id, until)) = unrecorded(state, pending) else {
+        return Ok(());
+    };
+    refuse_stale(origin, until)?;
+    if state.store.request_seen(issuer, id).await {
+        return Err(replayed(origin, issuer, id));
     }
+    Ok(())
 }
 
 /// Records the signed request of `pending` as answered, when it was not on receipt; refused
@@ -136,10 +177,12 @@ pub async fn record_answer(
     origin: &Origin,
     pending: &Pending,
 ) -> Result<(), PageError> {
-    match unrecorded(pending) {
-        Some((issuer, id, until)) if !state.store.first_use(issuer, id, until).await => {
-            Err(replayed(origin, issuer, id))
-        }
-        _ => Ok(()),
+    let Some((issuer, id, until)) = unrecorded(state, pending) else {
+        return Ok(());
+    };
+    refuse_stale(origin, until)?;
+    if !state.store.first_use(issuer, id, until).await {
+        return Err(replayed(origin, issuer, id));
     }
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! Signed request IDs already received, so that a captured signed request cannot be used twice.
 //!
-//! Owns a bounded table of (Issuer, ID) → the time until which the request would pass the
-//! clock-skew check; after that the time check refuses it anyway, so the entry can go. Per
+//! Owns a bounded table of (Issuer, ID) → the time until which the entry must be kept (the
+//! caller's choice: the web layer keeps it past the clock-skew check for as long as a form of
+//! the request lives, see `web::receive`); after that the entry can go. Per
 //! instance: the shared-state work puts the same table in the pair's shared store. Beyond
 //! the bound, expired entries go first, then those closest to expiry.
 

@@ -25,6 +25,11 @@ struct World {
 
 impl World {
     async fn start() -> World {
+        World::start_with("").await
+    }
+
+    /// [`World::start`] with `extra` tables in the configuration.
+    async fn start_with(extra: &str) -> World {
         let fx = Fixture::new();
         linked_users_file(&fx);
         let kdc = Kdc::start("EXAMPLE.COM");
@@ -36,7 +41,7 @@ impl World {
             &format!(
                 "[[service_providers]]\nentity_id = \"{SP2_ID}\"\nacs_urls = [\"{SP2_ACS}\"]\n\
                  require_signed_requests = true\ncertificate_file = \"{}\"\n\
-                 [windows]\nkeytab = \"http.keytab\"\nrealms = [\"EXAMPLE.COM\"]\n",
+                 [windows]\nkeytab = \"http.keytab\"\nrealms = [\"EXAMPLE.COM\"]\n{extra}",
                 sp2.cert.display()
             ),
         );
@@ -200,5 +205,34 @@ async fn the_ordinary_flows_of_a_signed_request_answer_it_once() {
         "{v}"
     );
     assert_replay(&get(&client(), &url).await);
+    w.idp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_of_a_signed_request_cannot_answer_it_again_after_the_request_is_stale() {
+    // A short clock skew, so the request is past its freshness while its forms still live.
+    let w = World::start_with("[saml]\nclock_skew = \"4s\"\n").await;
+    let req = w.request(&[]);
+    let url = req["url"].as_str().unwrap().to_string();
+    // Two token-less passes of one browser: two forms of the same request.
+    let b = client();
+    let first = get(&b, &url).await;
+    assert_eq!(first.status, 401, "{}", first.body);
+    let second = get(&b, &url).await;
+    assert_eq!(second.status, 401, "{}", second.body);
+    w.assert_answers(
+        &submit(&b, &first.body, "agent1", CIC_PW, "login").await,
+        &req,
+    );
+    // Past IssueInstant + clock skew (the request itself is stale now), within the forms'
+    // session.login_timeout: the second form must not answer the request again.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let again = submit(&b, &second.body, "agent1", CIC_PW, "login").await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(
+        autopost(&again.body).is_none(),
+        "a second Response: {}",
+        again.body
+    );
     w.idp.stop().await;
 }

@@ -75,7 +75,29 @@ fn check_user(user: &str) -> Result<(), String> {
     if !icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().is_normalized(user) {
         return Err("is not written in its normal form (NFKC)".into());
     }
+    if !user.chars().all(case_pairs_one_to_one) {
+        return Err(
+            "holds a letter whose upper and lower case are not one pair (İ, ı, ς, ß)".into(),
+        );
+    }
     Ok(())
+}
+
+/// Whether `c` has one lower-case and one upper-case form that map back to each other, so
+/// that the directory's case-insensitive match and the throttle key's folding agree on it.
+/// Not so for `İ` (lower case `i̇`, two characters, that directories match as `i`), `ı` (upper
+/// case `I`, whose lower case is `i`), `ς` (upper case `Σ`, whose lower case is `σ`), `ß` (upper
+/// case `SS`) or `ẞ`: each would give a name the directory takes for another spelling of an
+/// account but the throttle counts on its own.
+fn case_pairs_one_to_one(c: char) -> bool {
+    fn one(mut it: impl Iterator<Item = char>) -> Option<char> {
+        let first = it.next()?;
+        it.next().is_none().then_some(first)
+    }
+    let (Some(lower), Some(upper)) = (one(c.to_lowercase()), one(c.to_uppercase())) else {
+        return false;
+    };
+    one(upper.to_lowercase()) == Some(lower) && one(lower.to_uppercase()) == Some(upper)
 }
 
 impl NtUser {
@@ -101,7 +123,12 @@ impl NtUser {
     /// name the form accepts for it (`EXAMPLE\Agent1`, `agent1@example.com`, `example\AGENT1`).
     /// It cannot be a CIC user ID's key: those never hold a `\` when Windows names are read.
     pub fn throttle_key(&self) -> String {
-        format!("{}\\{}", self.domain, self.user).to_lowercase()
+        // Letter by letter: `str::to_lowercase` would make a final `Σ` a `ς` and the same
+        // letter elsewhere a `σ` (names hold only letters whose cases pair one to one).
+        format!("{}\\{}", self.domain, self.user)
+            .chars()
+            .flat_map(char::to_lowercase)
+            .collect()
     }
 }
 
@@ -258,6 +285,13 @@ mod tests {
             "EXAMPLE\\agent\u{2460}",
             "EXAMPLE\\agent\t1",
             "EXAMPLE\\agent1\t@x",
+            // Letters whose cases do not pair one to one: directories match `İdot` as `idot`.
+            "EXAMPLE\\\u{130}dot",
+            "\u{130}dot@example.com",
+            "EXAMPLE\\\u{131}dot",
+            "EXAMPLE\\ka\u{3c2}",
+            "EXAMPLE\\te\u{df}a",
+            "EXAMPLE\\te\u{1e9e}a",
         ] {
             assert_eq!(key(other_spelling), None, "{other_spelling:?}");
         }
@@ -271,6 +305,11 @@ mod tests {
             Some("example\\m\u{fc}ller")
         );
         assert_eq!(key("EXAMPLE\\Mu\u{308}ller"), None);
+        // A capital sigma is a sigma wherever it stands: one key for `kaΣ`, `KAΣ` and `kaσ`.
+        let kasigma = key("EXAMPLE\\ka\u{3c3}").unwrap();
+        for same in ["EXAMPLE\\ka\u{3a3}", "EXAMPLE\\KA\u{3a3}"] {
+            assert_eq!(key(same).as_deref(), Some(kasigma.as_str()), "{same}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ async fn a_locked_windows_account_stays_locked_under_every_spelling_of_its_name(
         &[
             person("agent1", "Win-pw-1", Some("agent1.ad@example.com")),
             person("loner", "Win-pw-3", None),
+            person("idot", "Win-pw-4", None),
         ]
         .concat(),
     );
@@ -97,6 +98,20 @@ async fn a_locked_windows_account_stays_locked_under_every_spelling_of_its_name(
             p.status,
             p.body
         );
+    }
+    // Letters whose cases do not pair one to one: the directory matches `İdot` as `idot`, so
+    // such a name must not be a key of its own either.
+    for _ in 0..3 {
+        let p = attempt("EXAMPLE\\idot", "wrong").await;
+        assert_eq!(p.status, 200, "{}", p.body);
+    }
+    for spelling in ["EXAMPLE\\\u{130}dot", "\u{130}dot@example.com"] {
+        let p = attempt(spelling, "Win-pw-4").await;
+        assert!(
+            !p.body.contains("not linked to a PureConnect user"),
+            "{spelling:?}: the not-linked page told the password was right"
+        );
+        assert!(autopost(&p.body).is_none(), "{spelling:?}: signed in");
     }
     idp.stop().await;
 }

@@ -184,6 +184,38 @@ pub async fn replayed_to_b(a: &TestIdp, b: &TestIdp) -> Page {
     submit_to(&c, &b.base, &form.body, "agent1", "agent1").await
 }
 
+pub const SIGNER_ID: &str = "urn:test:signer";
+pub const SIGNER_ACS: &str = "https://signer.test/acs";
+
+/// Two instances sharing `redis` under one public base (so a request's Destination is right on
+/// both), with an SP that must sign its requests and `extra` tables; and the query of one
+/// signed HTTP-Redirect AuthnRequest of that SP.
+pub async fn signed_pair(fx: &Fixture, redis: &Redis, extra: &str) -> (TestIdp, TestIdp, String) {
+    let signer = SpKeys::new(fx.path(), "signer");
+    let tables = format!(
+        "{}\n[[service_providers]]\nentity_id = \"{SIGNER_ID}\"\nacs_urls = [\"{SIGNER_ACS}\"]\n\
+         require_signed_requests = true\ncertificate_file = \"{}\"\n{extra}",
+        redis.store_table(fx.path(), SLACK),
+        signer.cert.display()
+    );
+    let cfg = || {
+        fx.config_full(
+            "https://idp.test",
+            SECRET_A,
+            "public_base_url = \"http://127.0.0.1\"",
+            "assertion",
+            &tables,
+        )
+    };
+    let a = TestIdp::start(cfg()).await;
+    let b = TestIdp::start(cfg()).await;
+    until_shared(&[&a, &b]).await;
+    let md = a.metadata_file(fx.path()).await.display().to_string();
+    let req = signer.signed("authn", &md, (SIGNER_ID, SIGNER_ACS), "redirect", &[]);
+    let query = req["url"].as_str().unwrap().split_once('?').unwrap().1;
+    (a, b, query.to_string())
+}
+
 /// A credential POST of the form on `form` to `base` (whatever instance made the form).
 pub async fn submit_to(c: &reqwest::Client, base: &str, form: &str, user: &str, pw: &str) -> Page {
     let (action, mut fields) = login_form(form);

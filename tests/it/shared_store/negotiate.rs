@@ -5,39 +5,18 @@
 use super::*;
 use crate::windows::kdc::Kdc;
 
-const SIGNER_ID: &str = "urn:test:signer";
-const SIGNER_ACS: &str = "https://signer.test/acs";
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signed_request_answered_on_a_draws_no_form_and_no_response_on_b_with_negotiate_on() {
     let redis = Redis::start();
     let fx = Fixture::new();
     let kdc = Kdc::start("EXAMPLE.COM");
     kdc.add_service("HTTP/localhost", &fx.path().join("http.keytab"));
-    let signer = SpKeys::new(fx.path(), "signer");
-    // Both instances under one public base, so the request's Destination is right on both.
-    let extra = format!(
-        "{}\n[[service_providers]]\nentity_id = \"{SIGNER_ID}\"\nacs_urls = [\"{SIGNER_ACS}\"]\n\
-         require_signed_requests = true\ncertificate_file = \"{}\"\n\
-         [windows]\nkeytab = \"http.keytab\"\nrealms = [\"EXAMPLE.COM\"]\n",
-        redis.store_table(fx.path(), SLACK),
-        signer.cert.display()
-    );
-    let cfg = || {
-        fx.config_full(
-            "https://idp.test",
-            SECRET_A,
-            "public_base_url = \"http://127.0.0.1\"",
-            "assertion",
-            &extra,
-        )
-    };
-    let a = TestIdp::start(cfg()).await;
-    let b = TestIdp::start(cfg()).await;
-    until_shared(&[&a, &b]).await;
-    let md = a.metadata_file(fx.path()).await.display().to_string();
-    let req = signer.signed("authn", &md, (SIGNER_ID, SIGNER_ACS), "redirect", &[]);
-    let query = req["url"].as_str().unwrap().split_once('?').unwrap().1;
+    let (a, b, query) = signed_pair(
+        &fx,
+        &redis,
+        "[windows]\nkeytab = \"http.keytab\"\nrealms = [\"EXAMPLE.COM\"]\n",
+    )
+    .await;
     let url = |idp: &TestIdp| format!("{}/ICNotifierIDP/login?{query}", idp.base);
     // A browser gets B's form (with the challenge) for the request, and keeps it.
     let x = client();

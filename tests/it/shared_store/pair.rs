@@ -81,42 +81,11 @@ async fn a_logout_on_a_revokes_the_session_on_b_within_a_second() {
     b.stop().await;
 }
 
-const SIGNER_ID: &str = "urn:test:signer";
-const SIGNER_ACS: &str = "https://signer.test/acs";
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signed_request_received_by_a_and_replayed_to_b_is_refused() {
     let redis = Redis::start();
     let fx = Fixture::new();
-    let signer = SpKeys::new(fx.path(), "signer");
-    // Both instances under one public base, so the request's Destination is right on both.
-    let extra = format!(
-        "{}\n[[service_providers]]\nentity_id = \"{SIGNER_ID}\"\nacs_urls = [\"{SIGNER_ACS}\"]\n\
-         require_signed_requests = true\ncertificate_file = \"{}\"\n",
-        redis.store_table(fx.path(), SLACK),
-        signer.cert.display()
-    );
-    let cfg = || {
-        fx.config_full(
-            "https://idp.test",
-            SECRET_A,
-            "public_base_url = \"http://127.0.0.1\"",
-            "assertion",
-            &extra,
-        )
-    };
-    let a = TestIdp::start(cfg()).await;
-    let b = TestIdp::start(cfg()).await;
-    until_shared(&[&a, &b]).await;
-    let md = a.metadata_file(fx.path()).await.display().to_string();
-    let req = signer.signed("authn", &md, (SIGNER_ID, SIGNER_ACS), "redirect", &[]);
-    let query = req["url"]
-        .as_str()
-        .unwrap()
-        .split_once('?')
-        .unwrap()
-        .1
-        .to_string();
+    let (a, b, query) = signed_pair(&fx, &redis, "").await;
     let url = |idp: &TestIdp| format!("{}/ICNotifierIDP/login?{query}", idp.base);
     let first = get(&client(), &url(&a)).await;
     assert_eq!(first.status, 200, "{}", first.body);

@@ -71,6 +71,11 @@ async fn a_ticket_expired_by_the_servers_clock_gets_the_form_with_the_localized_
             .iter()
             .any(|l| l.contains(what))
     };
+    // The server's output is read by a thread of its own: give it a moment on a busy machine.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while !logged("the Kerberos ticket has expired") && std::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         logged("the Kerberos ticket has expired"),
         "{:?}",

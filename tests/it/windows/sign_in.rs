@@ -5,7 +5,7 @@
 
 use super::capture::negotiate_header;
 use super::kdc::Kdc;
-use super::slapd::{person, Slapd, BASE_DN, SERVICE_DN, SERVICE_PW};
+use super::slapd::{person, Slapd, SERVICE_PW};
 use crate::common::*;
 use pureconnect_idp::selftest::attr_in_tag;
 
@@ -197,11 +197,8 @@ async fn the_windows_password_on_the_form_is_checked_by_the_directory_and_thrott
     let cfg = fx.config(
         "assertion",
         &format!(
-            "[throttle]\nuser_failures = 3\n[windows]\nrealms = [\"EXAMPLE.COM\"]\n[windows.ldap]\nurls = [\"{}\"]\n\
-             base_dn = \"{BASE_DN}\"\nuser_filter = \"(uid={{user}})\"\ndomain = \"EXAMPLE\"\n\
-             bind_dn = \"{SERVICE_DN}\"\nbind_password_file = \"svc.pw\"\nca_file = {:?}\ntimeout = \"10s\"\n",
-            slapd.url(),
-            slapd.ca().display().to_string()
+            "[throttle]\nuser_failures = 3\n[windows]\nrealms = [\"EXAMPLE.COM\"]\n[windows.ldap]\n{}timeout = \"10s\"\n",
+            slapd.ldap_keys("svc.pw")
         ),
     );
     let idp = TestIdp::start(cfg).await;

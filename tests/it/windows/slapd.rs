@@ -159,6 +159,18 @@ impl Slapd {
         self.path().join("ca.pem")
     }
 
+    /// The `[windows.ldap]` keys for this directory: StartTLS against its CA, users found by
+    /// `uid` in domain `EXAMPLE`, the service account's password read from `password_file`.
+    pub fn ldap_keys(&self, password_file: &str) -> String {
+        format!(
+            "urls = [\"{}\"]\nbase_dn = \"{BASE_DN}\"\nuser_filter = \"(uid={{user}})\"\n\
+             domain = \"EXAMPLE\"\nbind_dn = \"{SERVICE_DN}\"\nbind_password_file = {password_file:?}\n\
+             ca_file = {:?}\n",
+            self.url(),
+            self.ca().display().to_string()
+        )
+    }
+
     /// Adds entries as the directory's root, over StartTLS (`ldapadd -ZZ`).
     pub fn add(&mut self, ldif: &str) {
         use std::io::Write;

@@ -4,7 +4,7 @@
 //! no such spelling reaches the directory to tell a right password from a wrong one.
 
 use super::sign_in::linked_users_file;
-use super::slapd::{person, Slapd, BASE_DN, SERVICE_DN, SERVICE_PW};
+use super::slapd::{person, Slapd, SERVICE_PW};
 use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,12 +23,9 @@ async fn a_locked_windows_account_stays_locked_under_every_spelling_of_its_name(
     let cfg = fx.config(
         "assertion",
         &format!(
-            "[throttle]\nuser_failures = 3\n[windows]\nrealms = [\"EXAMPLE.COM\"]\n[windows.ldap]\nurls = [\"{}\"]\n\
-             base_dn = \"{BASE_DN}\"\nuser_filter = \"(uid={{user}})\"\ndomain = \"EXAMPLE\"\n\
-             upn_suffixes = [\"example.com\", \"corp.example.com\"]\n\
-             bind_dn = \"{SERVICE_DN}\"\nbind_password_file = \"svc.pw\"\nca_file = {:?}\ntimeout = \"10s\"\n",
-            slapd.url(),
-            slapd.ca().display().to_string()
+            "[throttle]\nuser_failures = 3\n[windows]\nrealms = [\"EXAMPLE.COM\"]\n[windows.ldap]\n{}\
+             upn_suffixes = [\"example.com\", \"corp.example.com\"]\ntimeout = \"10s\"\n",
+            slapd.ldap_keys("svc.pw")
         ),
     );
     let idp = TestIdp::start(cfg).await;

@@ -159,14 +159,7 @@ pub async fn check_unanswered(
     origin: &Origin,
     pending: &Pending,
 ) -> Result<(), PageError> {
-    let Some((issuer, id, until)) = unrecorded(state, pending) else {
-        return Ok(());
-    };
-    refuse_stale(origin, until)?;
-    if state.store.request_seen(issuer, id).await {
-        return Err(replayed(origin, issuer, id));
-    }
-    Ok(())
+    refuse_if_answered(state, origin, pending, false).await
 }
 
 /// Records the signed request of `pending` as answered, when it was not on receipt; refused
@@ -177,11 +170,27 @@ pub async fn record_answer(
     origin: &Origin,
     pending: &Pending,
 ) -> Result<(), PageError> {
+    refuse_if_answered(state, origin, pending, true).await
+}
+
+/// The two above: a stale login is over; one whose request another pass answered is a
+/// replay; `record` says whether this pass claims the answer (first use wins) or only looks.
+async fn refuse_if_answered(
+    state: &AppState,
+    origin: &Origin,
+    pending: &Pending,
+    record: bool,
+) -> Result<(), PageError> {
     let Some((issuer, id, until)) = unrecorded(state, pending) else {
         return Ok(());
     };
     refuse_stale(origin, until)?;
-    if !state.store.first_use(issuer, id, until).await {
+    let answered = if record {
+        !state.store.first_use(issuer, id, until).await
+    } else {
+        state.store.request_seen(issuer, id).await
+    };
+    if answered {
         return Err(replayed(origin, issuer, id));
     }
     Ok(())

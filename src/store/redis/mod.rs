@@ -236,16 +236,7 @@ impl SharedState for RedisState {
         if self.local.forms.is_used(id) {
             return true;
         }
-        let key = self.names.key("form", &[id.as_bytes()]);
-        self.link
-            .run(|mut c| async move {
-                ::redis::cmd("EXISTS")
-                    .arg(&key)
-                    .query_async::<bool>(&mut c)
-                    .await
-            })
-            .await
-            .unwrap_or(false)
+        exists(&self.link, self.names.key("form", &[id.as_bytes()])).await
     }
 
     async fn claim_form(&self, id: &str) -> bool {
@@ -269,15 +260,7 @@ impl SharedState for RedisState {
             return true;
         }
         let key = self.names.key("req", &[issuer.as_bytes(), id.as_bytes()]);
-        self.link
-            .run(|mut c| async move {
-                ::redis::cmd("EXISTS")
-                    .arg(&key)
-                    .query_async::<bool>(&mut c)
-                    .await
-            })
-            .await
-            .unwrap_or(false)
+        exists(&self.link, key).await
     }
 
     fn revoke(&self, session_index: &str, until: i64) {
@@ -292,6 +275,18 @@ impl SharedState for RedisState {
     fn status(&self) -> Status {
         self.link.health.status()
     }
+}
+
+/// `EXISTS key`; `false` when Redis does not answer (the caller has asked its own record).
+async fn exists(link: &link::Link, key: String) -> bool {
+    link.run(|mut c| async move {
+        ::redis::cmd("EXISTS")
+            .arg(&key)
+            .query_async::<bool>(&mut c)
+            .await
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// `SET key 1 NX PX ttl`: `Some(true)` set, `Some(false)` already there, `None` no answer.
